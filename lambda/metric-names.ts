@@ -1,0 +1,34 @@
+/**
+ * The guard's CloudWatch metrics: namespace, dimension and names.
+ *
+ * Constants only, so the CDK construct can build its alarms and dashboard from the same
+ * names the Lambda emits without pulling Powertools into the CDK app.
+ */
+export const METRICS_NAMESPACE = 'VpceGuard';
+export const SERVICE_NAME = 'vpce-guard';
+/** Powertools adds this dimension to every metric. */
+export const METRICS_DIMENSIONS = { service: SERVICE_NAME } as const;
+
+export const MetricName = {
+  /** Connections the policy was evaluated for (skipped states excluded). */
+  ConnectionsEvaluated: 'ConnectionsEvaluated',
+  /** Connections rejected (or that would have been, in dry run). */
+  ConnectionsRejected: 'ConnectionsRejected',
+  ConnectionsAccepted: 'ConnectionsAccepted',
+  /** Connections the policy allows without accepting, or leaves pending for a human. */
+  ConnectionsKept: 'ConnectionsKept',
+  /** Endpoints a Reject call did not reject: Unsuccessful entries and failed calls. */
+  RejectUnsuccessful: 'RejectUnsuccessful',
+  AcceptUnsuccessful: 'AcceptUnsuccessful',
+  /** Retry records sent to the retry queue. */
+  RetriesQueued: 'RetriesQueued',
+  /** Retry records given up on (exhausted or unreadable) and sent to the dead-letter queue. */
+  RetriesDeadLettered: 'RetriesDeadLettered',
+  /** The policy in SSM is missing, unparsable or invalid. */
+  PolicyInvalid: 'PolicyInvalid',
+  /** An event of a shape the guard does not know. */
+  UnknownTrigger: 'UnknownTrigger',
+  /** A dry run found that the guard lacks the permission to act. */
+  PermissionDenied: 'PermissionDenied',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];

@@ -1,0 +1,478 @@
+/**
+ * The allowlist policy: its JSON format, a strict validator, and the pure decision.
+ *
+ * Shared by the Lambda, `cdk synth` (the initial policy file) and the operators' CLI, so it
+ * must not import anything heavier than the standard library.
+ */
+
+export const POLICY_VERSION = 1;
+
+export type Mode = 'enforce' | 'dryRun';
+export type DefaultAction = 'reject' | 'keep';
+/** What the guard does with one connection. `skip`: not in a state the guard acts on. */
+export type Action = 'reject' | 'accept' | 'keep' | 'skip';
+
+/** `'*'` matches everything; otherwise the set of allowed values. */
+export type Matcher = '*' | ReadonlySet<string>;
+
+export interface Rule {
+  readonly id: string;
+  readonly services: Matcher;
+  /** 12-digit account IDs (account root ARNs are normalised to their account ID). */
+  readonly principals: Matcher;
+  /** Absent: any Region. */
+  readonly regions?: ReadonlySet<string>;
+  readonly expires?: Date;
+  readonly accept: boolean;
+}
+
+export interface Policy {
+  readonly version: typeof POLICY_VERSION;
+  readonly mode: Mode;
+  readonly defaultAction: DefaultAction;
+  readonly revoke: boolean;
+  /** 12-digit account IDs that are always rejected. */
+  readonly deny: ReadonlySet<string>;
+  readonly rules: readonly Rule[];
+}
+
+/** One validation error: where (a JSON path such as `rules[2].principals[0]`) and what. */
+export interface PolicyError {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type PolicyParseResult =
+  | { readonly ok: true; readonly policy: Policy }
+  | { readonly ok: false; readonly errors: readonly PolicyError[] };
+
+/** A connection as EC2's DescribeVpcEndpointConnections reports it. */
+export interface Connection {
+  readonly serviceId: string;
+  readonly endpointId: string;
+  /** The consumer's 12-digit account ID. */
+  readonly owner: string;
+  /** `VpcEndpointState`, in whatever case EC2 spells it. */
+  readonly state: string;
+  /** The consumer's Region: `VpcEndpointRegion`, or the service's own Region when absent. */
+  readonly region: string;
+}
+
+export interface Decision {
+  readonly action: Action;
+  /** One sentence for a human: why this action. */
+  readonly reason: string;
+  /** What decided: a rule's id, `deny`, `defaultAction`, or `state` for a skip. */
+  readonly rule: string;
+}
+
+/** Names that `Decision.rule` uses for the lists; a rule may not take them as its id. */
+const RESERVED_RULE_IDS = new Set(['deny', 'defaultAction', 'state']);
+
+const ACCOUNT_ID = /^\d{12}$/;
+const ACCOUNT_ROOT_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):root$/;
+const SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+const MAX_DESCRIPTION = 256;
+
+// ---------------------------------------------------------------------------------------
+// Parsing and validation
+// ---------------------------------------------------------------------------------------
+
+/** Parses and validates a policy document given as JSON text. */
+export function parsePolicy(text: string): PolicyParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, errors: [{ path: '(root)', message: describeJsonError(text, error) }] };
+  }
+  return validatePolicy(value);
+}
+
+/** Validates an already-parsed policy document. Reports every error, not just the first. */
+export function validatePolicy(value: unknown): PolicyParseResult {
+  const errors = new ErrorList();
+
+  if (!isObject(value)) {
+    errors.fail('(root)', `expected a JSON object, got ${typeName(value)}`);
+    return { ok: false, errors: errors.items };
+  }
+  checkKeys(
+    value,
+    '',
+    ['version', 'description', 'mode', 'defaultAction', 'revoke', 'deny', 'rules'],
+    errors,
+  );
+
+  if (!('version' in value)) errors.fail('version', `is required and must be ${POLICY_VERSION}`);
+  else if (value.version !== POLICY_VERSION)
+    errors.fail(
+      'version',
+      `${show(value.version)} is not a supported version (expected ${POLICY_VERSION})`,
+    );
+
+  optionalDescription(value, '', errors);
+  const mode = oneOf(value, 'mode', ['enforce', 'dryRun'] as const, 'enforce', errors);
+  const defaultAction =
+    'defaultAction' in value
+      ? oneOf(value, 'defaultAction', ['reject', 'keep'] as const, undefined, errors)
+      : errors.fail('defaultAction', 'is required: "reject" or "keep"');
+  const revoke = optionalBoolean(value, 'revoke', '', errors);
+  const deny = parseDeny(value.deny, errors);
+  const rules = parseRules(value.rules, errors);
+
+  if (errors.count > 0 || !mode || !defaultAction || !deny || !rules) {
+    return { ok: false, errors: errors.items };
+  }
+  return {
+    ok: true,
+    policy: { version: POLICY_VERSION, mode, defaultAction, revoke: revoke ?? false, deny, rules },
+  };
+}
+
+/** `rules[2].principals[0]: "12345" is not …`, one line per error. */
+export function formatPolicyErrors(errors: readonly PolicyError[]): string {
+  return errors.map((e) => `${e.path}: ${e.message}`).join('\n');
+}
+
+/** Collects every error of one validation; `fail` returns undefined so a parser can `return errors.fail(…)`. */
+class ErrorList {
+  readonly items: PolicyError[] = [];
+  get count(): number {
+    return this.items.length;
+  }
+  fail(path: string, message: string): undefined {
+    this.items.push({ path, message });
+    return undefined;
+  }
+}
+
+function parseDeny(value: unknown, errors: ErrorList): ReadonlySet<string> | undefined {
+  if (value === undefined) return new Set();
+  if (!Array.isArray(value))
+    return errors.fail('deny', `must be an array of account IDs, got ${typeName(value)}`);
+  const accounts = new Set<string>();
+  value.forEach((entry, i) => {
+    const path = `deny[${i}]`;
+    if (entry === '*') {
+      errors.fail(
+        path,
+        '"*" is not allowed in deny: to reject everyone, use "defaultAction": "reject" with no rule',
+      );
+      return;
+    }
+    const account = parsePrincipal(entry, path, errors);
+    if (account) accounts.add(account);
+  });
+  return accounts;
+}
+
+function parseRules(value: unknown, errors: ErrorList): Rule[] | undefined {
+  if (value === undefined)
+    return errors.fail('rules', 'is required: an array of rules (it may be empty)');
+  if (!Array.isArray(value))
+    return errors.fail('rules', `must be an array, got ${typeName(value)}`);
+  const seenIds = new Map<string, number>();
+  const rules: Rule[] = [];
+  value.forEach((entry, i) => {
+    const rule = parseRule(entry, `rules[${i}]`, errors);
+    if (!rule) return;
+    const first = seenIds.get(rule.id);
+    if (first !== undefined) {
+      errors.fail(`rules[${i}].id`, `"${rule.id}" is already the id of rules[${first}]`);
+      return;
+    }
+    seenIds.set(rule.id, i);
+    rules.push(rule);
+  });
+  return rules.length === value.length ? rules : undefined;
+}
+
+function parseRule(value: unknown, path: string, errors: ErrorList): Rule | undefined {
+  if (!isObject(value)) return errors.fail(path, `must be an object, got ${typeName(value)}`);
+  const before = errors.count;
+  checkKeys(
+    value,
+    path,
+    ['id', 'description', 'services', 'principals', 'regions', 'expires', 'accept'],
+    errors,
+  );
+  optionalDescription(value, path, errors);
+
+  const id = parseRuleId(value.id, `${path}.id`, errors);
+  const services =
+    value.services === undefined
+      ? '*'
+      : parseMatcher(value.services, `${path}.services`, 'service IDs', parseServiceId, errors);
+  const principals =
+    value.principals === undefined
+      ? errors.fail(`${path}.principals`, 'is required: account IDs, account root ARNs, or "*"')
+      : parseMatcher(value.principals, `${path}.principals`, 'principals', parsePrincipal, errors);
+  const regions =
+    value.regions === undefined
+      ? undefined
+      : parseRegions(value.regions, `${path}.regions`, errors);
+  const expires =
+    value.expires === undefined ? undefined : parseDate(value.expires, `${path}.expires`, errors);
+  const accept = optionalBoolean(value, 'accept', path, errors) ?? false;
+
+  if (errors.count > before || !id || !services || !principals) return undefined;
+  return {
+    id,
+    services,
+    principals,
+    ...(regions ? { regions } : {}),
+    ...(expires ? { expires } : {}),
+    accept,
+  };
+}
+
+function parseRuleId(value: unknown, path: string, errors: ErrorList): string | undefined {
+  if (value === undefined)
+    return errors.fail(path, 'is required: a short name such as "acme-prod"');
+  if (typeof value !== 'string' || !RULE_ID.test(value))
+    return errors.fail(
+      path,
+      `${show(value)} is not a rule id (1–64 letters, digits, ".", "_", ":" or "-")`,
+    );
+  if (RESERVED_RULE_IDS.has(value))
+    return errors.fail(
+      path,
+      `"${value}" is reserved (it names a list in decisions); choose another id`,
+    );
+  return value;
+}
+
+/** `"*"`, or a non-empty array of entries, any of which may be `"*"`. */
+function parseMatcher(
+  value: unknown,
+  path: string,
+  what: string,
+  parseEntry: (entry: unknown, path: string, errors: ErrorList) => string | undefined,
+  errors: ErrorList,
+): Matcher | undefined {
+  if (value === '*') return '*';
+  if (!Array.isArray(value) || value.length === 0)
+    return errors.fail(path, `must be "*" or a non-empty array of ${what}, got ${show(value)}`);
+  const entries = new Set<string>();
+  let wildcard = false;
+  let valid = true;
+  value.forEach((entry, i) => {
+    if (entry === '*') {
+      wildcard = true;
+      return;
+    }
+    const parsed = parseEntry(entry, `${path}[${i}]`, errors);
+    if (parsed) entries.add(parsed);
+    else valid = false;
+  });
+  if (!valid) return undefined;
+  return wildcard ? '*' : entries;
+}
+
+function parsePrincipal(value: unknown, path: string, errors: ErrorList): string | undefined {
+  if (typeof value === 'string') {
+    if (ACCOUNT_ID.test(value)) return value;
+    const arn = ACCOUNT_ROOT_ARN.exec(value);
+    if (arn) return arn[1];
+  }
+  return errors.fail(path, `${show(value)} is not a 12-digit account ID or account root ARN`);
+}
+
+function parseServiceId(value: unknown, path: string, errors: ErrorList): string | undefined {
+  if (typeof value === 'string' && SERVICE_ID.test(value)) return value;
+  return errors.fail(
+    path,
+    `${show(value)} is not an endpoint service ID (vpce-svc- and 8 to 17 hex digits)`,
+  );
+}
+
+function parseRegions(
+  value: unknown,
+  path: string,
+  errors: ErrorList,
+): ReadonlySet<string> | undefined {
+  if (!Array.isArray(value) || value.length === 0)
+    return errors.fail(path, `must be a non-empty array of Region names, got ${show(value)}`);
+  const regions = new Set<string>();
+  value.forEach((entry, i) => {
+    if (typeof entry === 'string' && REGION.test(entry)) regions.add(entry);
+    else errors.fail(`${path}[${i}]`, `${show(entry)} is not a Region name such as "eu-west-1"`);
+  });
+  return regions.size === value.length ? regions : undefined;
+}
+
+function parseDate(value: unknown, path: string, errors: ErrorList): Date | undefined {
+  const date = typeof value === 'string' && RFC3339.test(value) ? new Date(value) : undefined;
+  // Date accepts 2027-02-31 and rolls it over; a round trip of the date part catches that.
+  if (!date || Number.isNaN(date.getTime()) || !sameCalendarDate(value as string, date))
+    return errors.fail(
+      path,
+      `${show(value)} is not an RFC 3339 date-time with a time zone, such as "2027-06-30T00:00:00Z"`,
+    );
+  return date;
+}
+
+function sameCalendarDate(text: string, date: Date): boolean {
+  const offset = /([+-])(\d{2}):(\d{2})$/.exec(text);
+  const offsetMs = offset
+    ? (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000
+    : 0;
+  return new Date(date.getTime() + offsetMs).toISOString().slice(0, 10) === text.slice(0, 10);
+}
+
+function oneOf<T extends string>(
+  object: Record<string, unknown>,
+  key: string,
+  allowed: readonly T[],
+  fallback: T | undefined,
+  errors: ErrorList,
+): T | undefined {
+  const value = object[key];
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value))
+    return value as T;
+  return errors.fail(
+    key,
+    `${show(value)} is not one of ${allowed.map((a) => `"${a}"`).join(', ')}`,
+  );
+}
+
+function optionalBoolean(
+  object: Record<string, unknown>,
+  key: string,
+  path: string,
+  errors: ErrorList,
+): boolean | undefined {
+  const value = object[key];
+  if (value === undefined || typeof value === 'boolean') return value;
+  return errors.fail(join(path, key), `must be true or false, got ${show(value)}`);
+}
+
+function optionalDescription(
+  object: Record<string, unknown>,
+  path: string,
+  errors: ErrorList,
+): void {
+  const value = object.description;
+  if (value === undefined) return;
+  if (typeof value !== 'string' || value.length > MAX_DESCRIPTION)
+    errors.fail(
+      join(path, 'description'),
+      `must be a string of at most ${MAX_DESCRIPTION} characters`,
+    );
+}
+
+function checkKeys(
+  object: Record<string, unknown>,
+  path: string,
+  known: readonly string[],
+  errors: ErrorList,
+): void {
+  for (const key of Object.keys(object)) {
+    if (!known.includes(key))
+      errors.fail(join(path, key), `unknown field (expected one of ${known.join(', ')})`);
+  }
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function describeJsonError(text: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const position = /position (\d+)/.exec(message);
+  if (!position) return `not valid JSON: ${message}`;
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `not valid JSON at line ${line}, column ${column}: ${message}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// The decision
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Decides what to do with one connection. Pure: no I/O, and `now` is the only clock.
+ *
+ * Order: only pending connections (and available ones when `revoke`) are considered; the
+ * deny list wins over every rule; the first unexpired rule that matches service, principal
+ * and Region allows; otherwise the default action.
+ */
+export function decide(policy: Policy, connection: Connection, now: Date): Decision {
+  const state = connection.state.toLowerCase();
+  const pending = state === 'pendingacceptance';
+  if (!pending && !(state === 'available' && policy.revoke)) {
+    return {
+      action: 'skip',
+      rule: 'state',
+      reason:
+        state === 'available'
+          ? 'connection is available and the policy does not revoke'
+          : `connection is ${connection.state}: nothing to decide`,
+    };
+  }
+
+  if (policy.deny.has(connection.owner)) {
+    return {
+      action: 'reject',
+      rule: 'deny',
+      reason: `account ${connection.owner} is on the deny list`,
+    };
+  }
+
+  let expiredMatch: Rule | undefined;
+  for (const rule of policy.rules) {
+    if (!ruleMatches(rule, connection)) continue;
+    if (rule.expires && rule.expires.getTime() <= now.getTime()) {
+      expiredMatch ??= rule;
+      continue;
+    }
+    const accept = rule.accept && pending;
+    return {
+      action: accept ? 'accept' : 'keep',
+      rule: rule.id,
+      reason: `allowed by rule ${rule.id}${accept ? ', which accepts' : ''}`,
+    };
+  }
+
+  const why = expiredMatch
+    ? `rule ${expiredMatch.id} matched but expired at ${expiredMatch.expires?.toISOString()}`
+    : `no rule allows account ${connection.owner} on ${connection.serviceId} from ${connection.region}`;
+  return {
+    action: policy.defaultAction,
+    rule: 'defaultAction',
+    reason: `${why}; default action is ${policy.defaultAction}`,
+  };
+}
+
+function ruleMatches(rule: Rule, connection: Connection): boolean {
+  return (
+    matches(rule.services, connection.serviceId) &&
+    matches(rule.principals, connection.owner) &&
+    (!rule.regions || rule.regions.has(connection.region))
+  );
+}
+
+function matches(matcher: Matcher, value: string): boolean {
+  return matcher === '*' || matcher.has(value);
+}
