@@ -12,9 +12,12 @@ export const METRICS_DIMENSIONS = { service: SERVICE_NAME } as const;
 export const MetricName = {
   /** Connections the policy was evaluated for (skipped states excluded). */
   ConnectionsEvaluated: 'ConnectionsEvaluated',
-  /** Connections rejected (or that would have been, in dry run). */
+  /** Connections rejected (in enforce mode). */
   ConnectionsRejected: 'ConnectionsRejected',
   ConnectionsAccepted: 'ConnectionsAccepted',
+  /** In dry run: connections that enforce mode would have rejected or accepted. */
+  DryRunRejects: 'DryRunRejects',
+  DryRunAccepts: 'DryRunAccepts',
   /** Connections the policy allows without accepting, or leaves pending for a human. */
   ConnectionsKept: 'ConnectionsKept',
   /** Endpoints a Reject call did not reject: Unsuccessful entries and failed calls. */

@@ -1,0 +1,130 @@
+/**
+ * The guard's EC2 edge: read connections and services, reject or accept endpoints.
+ *
+ * Thin wrappers that take their client as an argument and translate between the SDK's
+ * shapes and the guard's own; no decisions here.
+ */
+import {
+  AcceptVpcEndpointConnectionsCommand,
+  DescribeVpcEndpointConnectionsCommand,
+  DescribeVpcEndpointServiceConfigurationsCommand,
+  type EC2Client,
+  type Filter,
+  RejectVpcEndpointConnectionsCommand,
+  type UnsuccessfulItem,
+} from '@aws-sdk/client-ec2';
+import type { Connection } from './policy';
+
+/** The largest page EC2 serves: fewer round trips on services with many connections. */
+const PAGE_SIZE = 1000;
+
+/** The states worth reading: AWS documents both spellings, and filter values are literal. */
+export const PENDING_STATES = ['pendingAcceptance', 'PendingAcceptance'];
+export const AVAILABLE_STATES = ['available', 'Available'];
+
+export interface ConnectionQuery {
+  readonly serviceId: string;
+  /** Read only these endpoints (any state): how a retry record re-reads its own. */
+  readonly endpointIds?: readonly string[];
+  /** Read only connections in these states. */
+  readonly states?: readonly string[];
+}
+
+/**
+ * Every connection of a service that matches the query, all pages read.
+ * `homeRegion` is the Region of a connection that reports no `VpcEndpointRegion`.
+ */
+export async function describeConnections(
+  ec2: EC2Client,
+  query: ConnectionQuery,
+  homeRegion: string,
+  onPage?: () => void,
+): Promise<Connection[]> {
+  const filters: Filter[] = [{ Name: 'service-id', Values: [query.serviceId] }];
+  if (query.endpointIds?.length) {
+    filters.push({ Name: 'vpc-endpoint-id', Values: [...query.endpointIds] });
+  }
+  if (query.states?.length) filters.push({ Name: 'vpc-endpoint-state', Values: [...query.states] });
+
+  const connections: Connection[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ec2.send(
+      new DescribeVpcEndpointConnectionsCommand({
+        Filters: filters,
+        MaxResults: PAGE_SIZE,
+        NextToken: nextToken,
+      }),
+    );
+    onPage?.();
+    for (const item of page.VpcEndpointConnections ?? []) {
+      // Without these three fields there is nothing to decide on: EC2 always sends them.
+      if (!item.VpcEndpointId || !item.VpcEndpointOwner || !item.VpcEndpointState) continue;
+      connections.push({
+        serviceId: item.ServiceId ?? query.serviceId,
+        endpointId: item.VpcEndpointId,
+        owner: item.VpcEndpointOwner,
+        state: item.VpcEndpointState,
+        region: item.VpcEndpointRegion || homeRegion,
+      });
+    }
+    nextToken = page.NextToken || undefined;
+  } while (nextToken);
+  return connections;
+}
+
+/** The IDs of every endpoint service this account owns in the client's Region. */
+export async function listOwnedServiceIds(ec2: EC2Client): Promise<string[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ec2.send(
+      new DescribeVpcEndpointServiceConfigurationsCommand({
+        MaxResults: PAGE_SIZE,
+        NextToken: nextToken,
+      }),
+    );
+    for (const service of page.ServiceConfigurations ?? []) {
+      if (service.ServiceId) ids.push(service.ServiceId);
+    }
+    nextToken = page.NextToken || undefined;
+  } while (nextToken);
+  return ids;
+}
+
+export type ChangeAction = 'reject' | 'accept';
+
+export interface EndpointError {
+  readonly endpointId: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * Rejects or accepts endpoints of one service in one call. Per-endpoint failures come back
+ * inside a successful response (`Unsuccessful`), so they are returned, not thrown; a failure
+ * of the whole call (throttling after the SDK's retries, a vanished service) throws.
+ */
+export async function changeConnections(
+  ec2: EC2Client,
+  action: ChangeAction,
+  serviceId: string,
+  endpointIds: readonly string[],
+  dryRun: boolean,
+): Promise<EndpointError[]> {
+  const input = { ServiceId: serviceId, VpcEndpointIds: [...endpointIds], DryRun: dryRun };
+  const output = await ec2.send(
+    action === 'reject'
+      ? new RejectVpcEndpointConnectionsCommand(input)
+      : new AcceptVpcEndpointConnectionsCommand(input),
+  );
+  return (output.Unsuccessful ?? []).map((item) => toEndpointError(item));
+}
+
+function toEndpointError(item: UnsuccessfulItem): EndpointError {
+  return {
+    endpointId: item.ResourceId ?? 'unknown',
+    code: item.Error?.Code ?? 'Unknown',
+    message: item.Error?.Message ?? 'EC2 gave no message',
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * A client-side token bucket that mirrors EC2's own for one action.
+ *
+ * EC2 throttles RejectVpcEndpointConnections and AcceptVpcEndpointConnections with a bucket
+ * of 10 requests refilled at 1 per second, per account and Region. Waiting for a token here
+ * costs the same time as being throttled, but spends no request, so a burst drains in the
+ * fewest calls. Other callers in the account share EC2's bucket, so the SDK's retries on
+ * `RequestLimitExceeded` stay behind this as the second line.
+ */
+import { type Clock, realClock } from './clock';
+
+/** Thrown when a token would come only after the caller's deadline. */
+export class DeadlineExceededError extends Error {
+  constructor(waitMs: number) {
+    super(`the next EC2 request token comes in ${waitMs} ms, after the invocation's deadline`);
+    this.name = 'DeadlineExceededError';
+  }
+}
+
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly refillPerSecond: number,
+    private readonly clock: Clock = realClock,
+  ) {
+    this.tokens = capacity;
+    this.updatedAt = clock.now();
+  }
+
+  /**
+   * Waits for a token and takes it. Gives up at once, taking nothing, when the token would
+   * come after `deadline` (epoch ms): the caller then queues the work instead of timing out.
+   */
+  async take(deadline = Infinity): Promise<void> {
+    this.refill();
+    const waitMs =
+      this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.refillPerSecond) * 1000);
+    if (this.clock.now() + waitMs > deadline) throw new DeadlineExceededError(waitMs);
+    // Taken now, paid for by the wait: concurrent callers queue behind one another.
+    this.tokens -= 1;
+    if (waitMs > 0) await this.clock.sleep(waitMs);
+  }
+
+  private refill(): void {
+    const now = this.clock.now();
+    this.tokens = Math.min(
+      this.capacity,
+      this.tokens + ((now - this.updatedAt) / 1000) * this.refillPerSecond,
+    );
+    this.updatedAt = now;
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Reconcile one endpoint service: read the truth from EC2, decide, act in batches.
+ *
+ * Returns what happened to every connection and every piece of work that could not be
+ * done; it does not log, count or queue, so the Lambda and the CLI report the same run
+ * each in their own way.
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import {
+  AVAILABLE_STATES,
+  type ChangeAction,
+  changeConnections,
+  describeConnections,
+  type EndpointError,
+  PENDING_STATES,
+} from './ec2';
+import { type Connection, type Decision, decide, type Policy } from './policy';
+import type { TokenBucket } from './rate-limiter';
+
+export interface ReconcileContext {
+  readonly ec2: EC2Client;
+  readonly policy: Policy;
+  /** The Region of connections that report none. */
+  readonly homeRegion: string;
+  /** Endpoint IDs per Reject/Accept call. */
+  readonly batchSize: number;
+  readonly now: () => Date;
+  /** Client-side buckets that mirror EC2's throttling of the two mutating actions. */
+  readonly limiters: Readonly<Record<ChangeAction, TokenBucket>>;
+  /** Epoch ms after which no mutating call is started (the rest is reported as failed). */
+  readonly deadline?: number;
+  /** Called after each Describe page, for progress lines on long sweeps. */
+  readonly onPage?: () => void;
+}
+
+export interface Target {
+  readonly serviceId: string;
+  /** Re-read only these endpoints, whatever their state (a retry record's own). */
+  readonly endpointIds?: readonly string[];
+}
+
+/** `done`: the action took effect; `dryRun`: EC2 said it would have; `none`: keep or skip. */
+export type Result = 'done' | 'dryRun' | 'none' | 'failed';
+
+export interface Outcome {
+  readonly connection: Connection;
+  readonly decision: Decision;
+  readonly result: Result;
+  readonly error?: ApiError;
+}
+
+export interface ApiError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Work that did not get done, with what a retry needs to do it again. */
+export interface Failure {
+  readonly serviceId: string;
+  /** `describe`: the service could not be read, so nothing was decided. */
+  readonly action: ChangeAction | 'describe';
+  /** The endpoints concerned; empty: the whole service. */
+  readonly endpointIds: readonly string[];
+  readonly error: ApiError;
+  /** False when trying again cannot help (the service no longer exists). */
+  readonly retryable: boolean;
+}
+
+export interface ServiceReport {
+  readonly serviceId: string;
+  readonly outcomes: readonly Outcome[];
+  readonly failures: readonly Failure[];
+}
+
+const SERVICE_NOT_FOUND = 'InvalidVpcEndpointServiceId.NotFound';
+
+export async function reconcileService(
+  ctx: ReconcileContext,
+  target: Target,
+): Promise<ServiceReport> {
+  const { serviceId } = target;
+  let connections: Connection[];
+  try {
+    connections = await describeConnections(
+      ctx.ec2,
+      connectionQuery(ctx.policy, target),
+      ctx.homeRegion,
+      ctx.onPage,
+    );
+  } catch (error) {
+    const apiError = toApiError(error);
+    return {
+      serviceId,
+      outcomes: [],
+      failures: [
+        {
+          serviceId,
+          action: 'describe',
+          endpointIds: target.endpointIds ?? [],
+          error: apiError,
+          retryable: apiError.code !== SERVICE_NOT_FOUND,
+        },
+      ],
+    };
+  }
+
+  const now = ctx.now();
+  const decided = connections.map((connection) => ({
+    connection,
+    decision: decide(ctx.policy, connection, now),
+  }));
+  const results = new Map<string, { result: Result; error?: ApiError }>();
+  const failures: Failure[] = [];
+  for (const action of ['reject', 'accept'] as const) {
+    const endpointIds = decided
+      .filter((d) => d.decision.action === action)
+      .map((d) => d.connection.endpointId);
+    for (const batch of chunk(endpointIds, ctx.batchSize)) {
+      const failure = await changeBatch(ctx, action, serviceId, batch, results);
+      if (failure) failures.push(failure);
+    }
+  }
+
+  const outcomes = decided.map(({ connection, decision }) => ({
+    connection,
+    decision,
+    ...(results.get(connection.endpointId) ?? { result: 'none' as const }),
+  }));
+  return { serviceId, outcomes, failures };
+}
+
+/** Pending connections, and available ones when the policy revokes; a retry's own endpoints in any state. */
+function connectionQuery(policy: Policy, target: Target) {
+  if (target.endpointIds?.length)
+    return { serviceId: target.serviceId, endpointIds: target.endpointIds };
+  return {
+    serviceId: target.serviceId,
+    states: policy.revoke ? [...PENDING_STATES, ...AVAILABLE_STATES] : PENDING_STATES,
+  };
+}
+
+/** One Reject or Accept call; records each endpoint's result and returns what failed. */
+async function changeBatch(
+  ctx: ReconcileContext,
+  action: ChangeAction,
+  serviceId: string,
+  batch: readonly string[],
+  results: Map<string, { result: Result; error?: ApiError }>,
+): Promise<Failure | undefined> {
+  const dryRun = ctx.policy.mode === 'dryRun';
+  const failAll = (error: ApiError, retryable: boolean): Failure => {
+    for (const id of batch) results.set(id, { result: 'failed', error });
+    return { serviceId, action, endpointIds: batch, error, retryable };
+  };
+
+  let unsuccessful: EndpointError[];
+  try {
+    await ctx.limiters[action].take(ctx.deadline);
+    unsuccessful = await changeConnections(ctx.ec2, action, serviceId, batch, dryRun);
+  } catch (error) {
+    const apiError = toApiError(error);
+    // With DryRun, EC2 answers a permitted call with the DryRunOperation error.
+    if (dryRun && apiError.code === 'DryRunOperation') {
+      for (const id of batch) results.set(id, { result: 'dryRun' });
+      return undefined;
+    }
+    // A dry run changes nothing, so a denied one has nothing to retry: it is reported.
+    const retryable =
+      apiError.code !== SERVICE_NOT_FOUND && !(dryRun && apiError.code === 'UnauthorizedOperation');
+    return failAll(apiError, retryable);
+  }
+
+  for (const id of batch) results.set(id, { result: dryRun ? 'dryRun' : 'done' });
+  if (unsuccessful.length === 0) return undefined;
+  for (const entry of unsuccessful) {
+    results.set(entry.endpointId, {
+      result: 'failed',
+      error: { code: entry.code, message: entry.message },
+    });
+  }
+  const inBatch = new Set(batch);
+  const named = unsuccessful.filter((e) => inBatch.has(e.endpointId)).map((e) => e.endpointId);
+  const first = unsuccessful[0]!;
+  return {
+    serviceId,
+    action,
+    // An entry that names no endpoint of the batch cannot be retried by ID: retry the service.
+    endpointIds: named.length === unsuccessful.length ? named : [],
+    error: { code: first.code, message: first.message },
+    retryable: true,
+  };
+}
+
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof Error) {
+    const code = (error as { Code?: string }).Code ?? error.name;
+    return { code: code || 'Error', message: error.message || code || 'no message' };
+  }
+  return { code: 'Error', message: String(error) };
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}

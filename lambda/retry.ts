@@ -1,0 +1,171 @@
+/**
+ * Retry records: the format of the work the guard could not do, its backoff, and the
+ * durable send to SQS.
+ */
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Clock } from './clock';
+import type { ApiError, Failure } from './reconcile';
+import { isEndpointId, isServiceId } from './triggers';
+
+export const RETRY_RECORD_TYPE = 'vpce-guard/retry';
+
+export interface RetryRecord {
+  readonly type: typeof RETRY_RECORD_TYPE;
+  readonly serviceId: string;
+  /** The endpoints to re-read and act on; empty: reconcile the whole service. */
+  readonly endpointIds: readonly string[];
+  /** What failed: `reject`, `accept`, or `describe` (the service could not be read). */
+  readonly action: Failure['action'];
+  /** Attempts made so far, the first one included. */
+  readonly attempt: number;
+  readonly lastError: ApiError;
+  /** When the first attempt failed (ISO 8601): how long this work has been waiting. */
+  readonly firstFailedAt: string;
+}
+
+export function retryRecordFor(failure: Failure, now: Date): RetryRecord {
+  return {
+    type: RETRY_RECORD_TYPE,
+    serviceId: failure.serviceId,
+    endpointIds: failure.endpointIds,
+    action: failure.action,
+    attempt: 1,
+    lastError: failure.error,
+    firstFailedAt: now.toISOString(),
+  };
+}
+
+/** The record for the next attempt after `record` failed again. */
+export function nextAttempt(record: RetryRecord, failure: Failure): RetryRecord {
+  return {
+    ...record,
+    endpointIds: failure.endpointIds,
+    action: failure.action,
+    attempt: record.attempt + 1,
+    lastError: failure.error,
+  };
+}
+
+export type RetryRecordParse = { ok: true; record: RetryRecord } | { ok: false; error: string };
+
+/** Parses a retry queue message. Anything else on the queue is reported, never acted on. */
+export function parseRetryRecord(body: string): RetryRecordParse {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return { ok: false, error: 'the message body is not JSON' };
+  }
+  if (typeof value !== 'object' || value === null)
+    return { ok: false, error: 'the message body is not a JSON object' };
+  const r = value as Record<string, unknown>;
+  const problem =
+    r.type !== RETRY_RECORD_TYPE
+      ? `type is ${JSON.stringify(r.type)}, expected "${RETRY_RECORD_TYPE}"`
+      : !isServiceId(r.serviceId)
+        ? `serviceId ${JSON.stringify(r.serviceId)} is not an endpoint service ID`
+        : !Array.isArray(r.endpointIds) || !r.endpointIds.every(isEndpointId)
+          ? 'endpointIds is not an array of endpoint IDs'
+          : !['reject', 'accept', 'describe'].includes(r.action as string)
+            ? `action ${JSON.stringify(r.action)} is not reject, accept or describe`
+            : !Number.isInteger(r.attempt) || (r.attempt as number) < 1
+              ? `attempt ${JSON.stringify(r.attempt)} is not a positive whole number`
+              : !isApiError(r.lastError)
+                ? 'lastError is not {code, message}'
+                : typeof r.firstFailedAt !== 'string' || Number.isNaN(Date.parse(r.firstFailedAt))
+                  ? 'firstFailedAt is not a date'
+                  : undefined;
+  if (problem) return { ok: false, error: problem };
+  return { ok: true, record: value as RetryRecord };
+}
+
+function isApiError(value: unknown): value is ApiError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ApiError).code === 'string' &&
+    typeof (value as ApiError).message === 'string'
+  );
+}
+
+/** SQS holds a message back at most 15 minutes. */
+const MAX_DELAY_SECONDS = 900;
+const BASE_DELAY_SECONDS = 30;
+
+/**
+ * Exponential backoff with jitter before attempt `attempt + 1`: 30 s, 60 s, 120 s … capped
+ * at SQS's 15 minutes; the jitter spreads a burst's retries so they do not meet EC2's
+ * throttle together.
+ */
+export function backoffSeconds(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export interface OutgoingMessage {
+  readonly body: string;
+  readonly delaySeconds?: number;
+  /** String message attributes, e.g. why a record was dead-lettered. */
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+export class QueueSendError extends Error {
+  constructor(queueUrl: string, failed: readonly string[]) {
+    super(`could not send ${failed.length} message(s) to ${queueUrl}: ${failed.join('; ')}`);
+    this.name = 'QueueSendError';
+  }
+}
+
+const SQS_BATCH_LIMIT = 10;
+const SEND_ATTEMPTS = 3;
+
+/**
+ * Sends every message, in batches of 10. Entries SQS reports as `Failed` are sent again
+ * (twice, after a short pause); what still fails throws, so the caller's invocation fails
+ * and AWS retries it rather than the work being lost.
+ */
+export async function sendMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly OutgoingMessage[],
+  clock: Clock,
+): Promise<void> {
+  for (let start = 0; start < messages.length; start += SQS_BATCH_LIMIT) {
+    let pending = messages
+      .slice(start, start + SQS_BATCH_LIMIT)
+      .map((m, i) => ({ id: String(i), message: m }));
+    let errors: string[] = [];
+    for (let attempt = 1; pending.length > 0 && attempt <= SEND_ATTEMPTS; attempt++) {
+      if (attempt > 1) await clock.sleep(100 * 4 ** (attempt - 2));
+      const output = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: pending.map(({ id, message }) => ({
+            Id: id,
+            MessageBody: message.body,
+            ...(message.delaySeconds ? { DelaySeconds: message.delaySeconds } : {}),
+            ...(message.attributes
+              ? { MessageAttributes: stringAttributes(message.attributes) }
+              : {}),
+          })),
+        }),
+      );
+      const failed = output.Failed ?? [];
+      errors = failed.map((f) => `${f.Id}: ${f.Code}: ${f.Message ?? 'no message'}`);
+      const failedIds = new Set(failed.map((f) => f.Id));
+      pending = pending.filter(({ id }) => failedIds.has(id));
+      // A sender's fault (a malformed entry) will not pass on a second try either.
+      if (failed.some((f) => f.SenderFault)) break;
+    }
+    if (pending.length > 0) throw new QueueSendError(queueUrl, errors);
+  }
+}
+
+function stringAttributes(attributes: Readonly<Record<string, string>>) {
+  return Object.fromEntries(
+    Object.entries(attributes).map(([name, value]) => [
+      name,
+      { DataType: 'String', StringValue: value },
+    ]),
+  );
+}

@@ -1,0 +1,14 @@
+/**
+ * The guard's one Logger and one Metrics instance, created once per container.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, SERVICE_NAME, type MetricName } from './metric-names';
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+
+/** Adds a count, once per name and invocation: callers total first, then emit. */
+export function count(name: MetricName, value: number): void {
+  if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
+}

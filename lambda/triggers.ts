@@ -1,0 +1,150 @@
+/**
+ * Event shapes → what the guard should do.
+ *
+ * Every trigger is only a hint: it names services to reconcile (and endpoint IDs for the
+ * logs), never what to decide. Nothing is trusted beyond the shape of an ID, so a forged
+ * event can at worst make the guard re-read the truth from EC2.
+ */
+import type { SQSRecord } from 'aws-lambda';
+
+export type Trigger =
+  /** Reconcile these services; an empty list means every protected service. */
+  | {
+      readonly kind: 'hint';
+      readonly source: 'notification' | 'cloudtrail';
+      readonly serviceIds: readonly string[];
+      readonly endpointIds: readonly string[];
+    }
+  | { readonly kind: 'sweep'; readonly source: 'schedule' | 'manual' }
+  | { readonly kind: 'manual'; readonly serviceIds: readonly string[] }
+  | { readonly kind: 'policyChanged' }
+  | { readonly kind: 'retry'; readonly records: readonly SQSRecord[] }
+  /** A known shape that concerns something else (another parameter, an AWS service endpoint). */
+  | { readonly kind: 'ignored'; readonly why: string }
+  | { readonly kind: 'unknown'; readonly seen: string };
+
+export class ManualInvocationError extends Error {
+  constructor(message: string) {
+    super(
+      `manual invocation: ${message}. Expected {"reconcile": "all"} or {"reconcile": ["vpce-svc-…", …]}`,
+    );
+    this.name = 'ManualInvocationError';
+  }
+}
+
+const SERVICE_ID = /vpce-svc-[0-9a-f]{8,17}/g;
+// An endpoint ID, and not the "vpce-svc" prefix of a service ID.
+const ENDPOINT_ID = /vpce-(?!svc-)[0-9a-f]{8,17}/g;
+const EXACT_SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
+const EXACT_ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
+/** `com.amazonaws.vpce.<region>.vpce-svc-…`: a PrivateLink service, as CreateVpcEndpoint names it. */
+const PRIVATELINK_SERVICE_NAME = /^com\.amazonaws\.vpce\.[a-z0-9-]+\.(vpce-svc-[0-9a-f]{8,17})$/;
+
+export function isServiceId(value: unknown): value is string {
+  return typeof value === 'string' && EXACT_SERVICE_ID.test(value);
+}
+
+export function isEndpointId(value: unknown): value is string {
+  return typeof value === 'string' && EXACT_ENDPOINT_ID.test(value);
+}
+
+/** Classifies an event. Throws only for a manual invocation with a malformed request. */
+export function parseTrigger(event: unknown, policyParameterName: string): Trigger {
+  if (!isObject(event)) return unknown(event);
+  if (Array.isArray(event.Records)) return parseRecords(event.Records);
+  if ('reconcile' in event) return parseManual(event.reconcile);
+  if (typeof event['detail-type'] === 'string') return parseEventBridge(event, policyParameterName);
+  return unknown(event);
+}
+
+function parseRecords(records: unknown[]): Trigger {
+  const first = records[0];
+  if (!isObject(first)) return unknown({ Records: records });
+  if (first.eventSource === 'aws:sqs') {
+    return records.every((r) => isObject(r) && r.eventSource === 'aws:sqs')
+      ? { kind: 'retry', records: records as SQSRecord[] }
+      : unknown({ Records: records });
+  }
+  if (first.EventSource === 'aws:sns') {
+    // The notification body's format is not documented: take every ID it contains.
+    const text = records
+      .map((r) => (isObject(r) && isObject(r.Sns) ? String(r.Sns.Message ?? '') : ''))
+      .join('\n');
+    return {
+      kind: 'hint',
+      source: 'notification',
+      serviceIds: idsIn(text, SERVICE_ID),
+      endpointIds: idsIn(text, ENDPOINT_ID),
+    };
+  }
+  return unknown({ Records: records });
+}
+
+function parseManual(reconcile: unknown): Trigger {
+  if (reconcile === 'all') return { kind: 'sweep', source: 'manual' };
+  if (!Array.isArray(reconcile) || reconcile.length === 0) {
+    throw new ManualInvocationError(`"reconcile" is ${JSON.stringify(reconcile)}`);
+  }
+  const bad = reconcile.find((id) => !isServiceId(id));
+  if (bad !== undefined)
+    throw new ManualInvocationError(`${JSON.stringify(bad)} is not an endpoint service ID`);
+  return { kind: 'manual', serviceIds: [...new Set(reconcile as string[])] };
+}
+
+function parseEventBridge(event: Record<string, unknown>, policyParameterName: string): Trigger {
+  const detailType = event['detail-type'];
+  const detail = isObject(event.detail) ? event.detail : {};
+  if (detailType === 'Scheduled Event' && event.source === 'aws.events')
+    return { kind: 'sweep', source: 'schedule' };
+
+  if (detailType === 'Parameter Store Change' && event.source === 'aws.ssm') {
+    return detail.name === policyParameterName
+      ? { kind: 'policyChanged' }
+      : {
+          kind: 'ignored',
+          why: `Parameter Store Change of ${JSON.stringify(detail.name)}, not the policy`,
+        };
+  }
+
+  if (detailType === 'AWS API Call via CloudTrail' && detail.eventName === 'CreateVpcEndpoint') {
+    const requested = isObject(detail.requestParameters)
+      ? detail.requestParameters.serviceName
+      : undefined;
+    const endpointIds = idsIn(JSON.stringify(detail.responseElements ?? null), ENDPOINT_ID);
+    if (typeof requested === 'string') {
+      const service = PRIVATELINK_SERVICE_NAME.exec(requested);
+      if (!service)
+        return {
+          kind: 'ignored',
+          why: `CreateVpcEndpoint for ${requested}, not a PrivateLink endpoint service`,
+        };
+      return { kind: 'hint', source: 'cloudtrail', serviceIds: [service[1]!], endpointIds };
+    }
+    // Consumers' records reach us forwarded and sometimes trimmed: without a service name, check them all.
+    return { kind: 'hint', source: 'cloudtrail', serviceIds: [], endpointIds };
+  }
+  return unknown(event);
+}
+
+function idsIn(text: string, pattern: RegExp): string[] {
+  return [...new Set(text.match(pattern) ?? [])];
+}
+
+function unknown(event: unknown): Trigger {
+  return { kind: 'unknown', seen: describeShape(event) };
+}
+
+/** What an unknown event looked like, without its values (they may be large or sensitive). */
+function describeShape(event: unknown): string {
+  if (!isObject(event))
+    return event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event;
+  const keys = Object.keys(event).slice(0, 20).join(', ');
+  const hints = ['source', 'detail-type', 'eventSource', 'EventSource']
+    .filter((k) => typeof event[k] === 'string')
+    .map((k) => `${k}=${String(event[k]).slice(0, 100)}`);
+  return `object with keys [${keys}]${hints.length ? ` (${hints.join(', ')})` : ''}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
