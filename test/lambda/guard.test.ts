@@ -1,0 +1,748 @@
+import {
+  AcceptVpcEndpointConnectionsCommand,
+  DescribeVpcEndpointConnectionsCommand,
+  DescribeVpcEndpointServiceConfigurationsCommand,
+  RejectVpcEndpointConnectionsCommand,
+} from '@aws-sdk/client-ec2';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { PolicyUnavailableError } from '../../lambda/guard';
+import { logger, metrics } from '../../lambda/telemetry';
+import { ManualInvocationError } from '../../lambda/triggers';
+import {
+  ACCEPTED,
+  ALLOWED,
+  connection,
+  createVpcEndpointEvent,
+  DENIED,
+  DLQ_URL,
+  harness,
+  parameterChange,
+  POLICY,
+  POLICY_PARAMETER,
+  retryBody,
+  RETRY_QUEUE_URL,
+  scheduledEvent,
+  SERVICE_A,
+  SERVICE_B,
+  snsEvent,
+  sqsEvent,
+  STRANGER,
+} from './harness';
+
+const addMetric = jest.spyOn(metrics, 'addMetric');
+const logError = jest.spyOn(logger, 'error');
+const logInfo = jest.spyOn(logger, 'info');
+const logWarn = jest.spyOn(logger, 'warn');
+
+beforeEach(() => jest.clearAllMocks());
+
+function metricTotal(name: string): number {
+  return addMetric.mock.calls
+    .filter(([n]) => n === name)
+    .reduce((sum, [, , value]) => sum + value, 0);
+}
+
+function rejectCalls(h: ReturnType<typeof harness>) {
+  return h.ec2.commandCalls(RejectVpcEndpointConnectionsCommand).map((c) => c.args[0].input);
+}
+
+describe('triggers', () => {
+  test('an endpoint connection notification reconciles the service it names: rejects the denied, accepts and keeps the allowed', async () => {
+    const denied = connection(DENIED);
+    const stranger = connection(STRANGER);
+    const allowed = connection(ALLOWED);
+    const accepted = connection(ACCEPTED);
+    const h = harness({ connections: [denied, stranger, allowed, accepted] });
+
+    const summary = await h.run(
+      snsEvent(
+        JSON.stringify({
+          serviceId: SERVICE_A,
+          vpcEndpointId: denied.VpcEndpointId,
+          event: 'Connect',
+        }),
+      ),
+    );
+
+    expect(h.ec2).toHaveReceivedCommandWith(DescribeVpcEndpointConnectionsCommand, {
+      Filters: [
+        { Name: 'service-id', Values: [SERVICE_A] },
+        { Name: 'vpc-endpoint-state', Values: ['pendingAcceptance', 'PendingAcceptance'] },
+      ],
+    });
+    expect(rejectCalls(h)).toEqual([
+      {
+        ServiceId: SERVICE_A,
+        VpcEndpointIds: [denied.VpcEndpointId, stranger.VpcEndpointId],
+        DryRun: false,
+      },
+    ]);
+    expect(h.ec2).toHaveReceivedCommandWith(AcceptVpcEndpointConnectionsCommand, {
+      ServiceId: SERVICE_A,
+      VpcEndpointIds: [accepted.VpcEndpointId],
+    });
+    expect(h.stateOf(denied.VpcEndpointId)).toBe('rejected');
+    expect(h.stateOf(allowed.VpcEndpointId)).toBe('pendingAcceptance');
+    expect(h.stateOf(accepted.VpcEndpointId)).toBe('available');
+    expect(summary).toMatchObject({
+      trigger: 'hint',
+      services: 1,
+      evaluated: 4,
+      rejected: 2,
+      accepted: 1,
+      kept: 1,
+      unsuccessful: 0,
+    });
+    expect(metricTotal('ConnectionsEvaluated')).toBe(4);
+    expect(metricTotal('ConnectionsRejected')).toBe(2);
+    expect(metricTotal('ConnectionsAccepted')).toBe(1);
+  });
+
+  test('logs one line per decision with the connection, decision, reason and rule', async () => {
+    const denied = connection(DENIED);
+    const h = harness({ connections: [denied] });
+    await h.run(scheduledEvent());
+    expect(logInfo).toHaveBeenCalledWith(
+      'Decision',
+      expect.objectContaining({
+        serviceId: SERVICE_A,
+        endpointId: denied.VpcEndpointId,
+        owner: DENIED,
+        decision: 'reject',
+        rule: 'deny',
+        reason: `account ${DENIED} is on the deny list`,
+        result: 'done',
+      }),
+    );
+  });
+
+  test('a notification whose body names no service reconciles every protected service', async () => {
+    const a = connection(DENIED);
+    const b = connection(DENIED, { ServiceId: SERVICE_B });
+    const h = harness({
+      connections: [a, b],
+      config: { protectedServiceIds: [SERVICE_A, SERVICE_B] },
+    });
+    await h.run(snsEvent('something happened, the format is not documented'));
+    expect(rejectCalls(h).map((c) => c.ServiceId)).toEqual([SERVICE_A, SERVICE_B]);
+  });
+
+  test('without PROTECTED_SERVICE_IDS, a sweep covers every endpoint service the account owns', async () => {
+    const a = connection(DENIED);
+    const b = connection(DENIED, { ServiceId: SERVICE_B });
+    const h = harness({
+      connections: [a, b],
+      config: { protectedServiceIds: undefined },
+      ownedServices: [SERVICE_A, SERVICE_B],
+    });
+    await h.run(scheduledEvent());
+    expect(h.ec2).toHaveReceivedCommandTimes(DescribeVpcEndpointServiceConfigurationsCommand, 1);
+    expect(h.stateOf(a.VpcEndpointId)).toBe('rejected');
+    expect(h.stateOf(b.VpcEndpointId)).toBe('rejected');
+  });
+
+  test('reads every page of owned services when protecting them all', async () => {
+    const h = harness({ config: { protectedServiceIds: undefined } });
+    h.ec2
+      .on(DescribeVpcEndpointServiceConfigurationsCommand)
+      .resolvesOnce({ ServiceConfigurations: [{ ServiceId: SERVICE_A }], NextToken: 'page-2' })
+      .resolvesOnce({ ServiceConfigurations: [{ ServiceId: SERVICE_B }] });
+    const summary = await h.run(scheduledEvent());
+    expect(h.ec2).toHaveReceivedNthSpecificCommandWith(
+      2,
+      DescribeVpcEndpointServiceConfigurationsCommand,
+      {
+        NextToken: 'page-2',
+      },
+    );
+    expect(summary).toMatchObject({ services: 2 });
+  });
+
+  test('a notification naming a service that is not protected makes no EC2 call for it', async () => {
+    const h = harness({ connections: [connection(DENIED, { ServiceId: SERVICE_B })] });
+    await h.run(snsEvent(`service ${SERVICE_B}`));
+    expect(h.ec2).not.toHaveReceivedCommand(DescribeVpcEndpointConnectionsCommand);
+    expect(h.ec2).not.toHaveReceivedCommand(RejectVpcEndpointConnectionsCommand);
+    expect(logWarn).toHaveBeenCalledWith('Ignoring services that are not protected', {
+      serviceIds: [SERVICE_B],
+    });
+  });
+
+  test('a CloudTrail CreateVpcEndpoint event reconciles the requested service', async () => {
+    const denied = connection(DENIED);
+    const h = harness({ connections: [denied] });
+    await h.run(
+      createVpcEndpointEvent(`com.amazonaws.vpce.eu-west-1.${SERVICE_A}`, denied.VpcEndpointId),
+    );
+    expect(h.ec2).toHaveReceivedCommandWith(DescribeVpcEndpointConnectionsCommand, {
+      Filters: expect.arrayContaining([{ Name: 'service-id', Values: [SERVICE_A] }]),
+    });
+    expect(h.stateOf(denied.VpcEndpointId)).toBe('rejected');
+  });
+
+  test('a CreateVpcEndpoint event for an AWS service endpoint is ignored without an EC2 call', async () => {
+    const h = harness({ connections: [connection(DENIED)] });
+    const summary = await h.run(createVpcEndpointEvent('com.amazonaws.eu-west-1.s3'));
+    expect(summary).toMatchObject({ trigger: 'ignored' });
+    expect(h.ec2).not.toHaveReceivedAnyCommand();
+  });
+
+  test('a CreateVpcEndpoint event without request parameters sweeps every protected service', async () => {
+    const denied = connection(DENIED);
+    const h = harness({ connections: [denied] });
+    await h.run(createVpcEndpointEvent(undefined));
+    expect(h.stateOf(denied.VpcEndpointId)).toBe('rejected');
+  });
+
+  test('a scheduled event sweeps every protected service', async () => {
+    const denied = connection(DENIED);
+    const h = harness({ connections: [denied] });
+    const summary = await h.run(scheduledEvent());
+    expect(summary).toMatchObject({ trigger: 'sweep', rejected: 1 });
+  });
+
+  test('a manual invocation reconciles all services or the listed ones', async () => {
+    const denied = connection(DENIED);
+    const h = harness({ connections: [denied] });
+    await expect(h.run({ reconcile: [SERVICE_A] })).resolves.toMatchObject({
+      trigger: 'manual',
+      rejected: 1,
+    });
+    await expect(h.run({ reconcile: 'all' })).resolves.toMatchObject({
+      trigger: 'sweep',
+      services: 1,
+    });
+  });
+
+  test('a malformed manual invocation fails with a message that says what was expected', async () => {
+    const h = harness();
+    await expect(h.run({ reconcile: ['vpce-svc-nothex'] })).rejects.toThrow(ManualInvocationError);
+    await expect(h.run({ reconcile: 42 })).rejects.toThrow('Expected {"reconcile": "all"}');
+    expect(h.ec2).not.toHaveReceivedAnyCommand();
+  });
+
+  test.each([
+    ['a string', 'hello'],
+    ['an empty object', {}],
+    [
+      'an unknown EventBridge event',
+      { 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', detail: {} },
+    ],
+    ['records from an unknown source', { Records: [{ eventSource: 'aws:s3' }] }],
+  ])(
+    '%s is logged and counted as an unknown trigger, with no EC2 call and no error',
+    async (_name, event) => {
+      const h = harness({ connections: [connection(DENIED)] });
+      await expect(h.run(event)).resolves.toMatchObject({ trigger: 'unknown' });
+      expect(h.ec2).not.toHaveReceivedAnyCommand();
+      expect(h.sqs).not.toHaveReceivedAnyCommand();
+      expect(metricTotal('UnknownTrigger')).toBe(1);
+      expect(logWarn).toHaveBeenCalledWith('Ignoring an event of unknown shape', {
+        seen: expect.any(String),
+      });
+    },
+  );
+});
+
+describe('decisions come from EC2, never from the event', () => {
+  test('a forged notification that claims an allowed owner and state is decided on what Describe returns', async () => {
+    const denied = connection(DENIED);
+    const h = harness({ connections: [denied] });
+    await h.run(
+      snsEvent(
+        JSON.stringify({
+          serviceId: SERVICE_A,
+          vpcEndpointId: denied.VpcEndpointId,
+          vpcEndpointOwner: ALLOWED,
+          vpcEndpointState: 'available',
+        }),
+      ),
+    );
+    expect(rejectCalls(h)).toEqual([
+      expect.objectContaining({ VpcEndpointIds: [denied.VpcEndpointId] }),
+    ]);
+  });
+
+  test('an endpoint named in a notification but not pending is left alone', async () => {
+    const gone = connection(DENIED, { VpcEndpointState: 'rejected' });
+    const h = harness({ connections: [gone] });
+    await h.run(
+      snsEvent(JSON.stringify({ serviceId: SERVICE_A, vpcEndpointId: gone.VpcEndpointId })),
+    );
+    expect(h.ec2).not.toHaveReceivedCommand(RejectVpcEndpointConnectionsCommand);
+  });
+
+  test('with revoke, available connections of principals no longer allowed are rejected', async () => {
+    const stale = connection(STRANGER, { VpcEndpointState: 'available' });
+    const kept = connection(ALLOWED, { VpcEndpointState: 'available' });
+    const h = harness({ policy: { ...POLICY, revoke: true }, connections: [stale, kept] });
+    await h.run(scheduledEvent());
+    expect(h.ec2).toHaveReceivedCommandWith(DescribeVpcEndpointConnectionsCommand, {
+      Filters: expect.arrayContaining([
+        {
+          Name: 'vpc-endpoint-state',
+          Values: ['pendingAcceptance', 'PendingAcceptance', 'available', 'Available'],
+        },
+      ]),
+    });
+    expect(rejectCalls(h)).toEqual([
+      expect.objectContaining({ VpcEndpointIds: [stale.VpcEndpointId] }),
+    ]);
+  });
+});
+
+describe('pagination and batching', () => {
+  test('reads every page of connections before deciding', async () => {
+    const denied = Array.from({ length: 5 }, () => connection(DENIED));
+    const h = harness({ connections: denied, pageSize: 2 });
+    await h.run(scheduledEvent());
+    expect(h.ec2).toHaveReceivedCommandTimes(DescribeVpcEndpointConnectionsCommand, 3);
+    expect(h.ec2).toHaveReceivedNthSpecificCommandWith(2, DescribeVpcEndpointConnectionsCommand, {
+      NextToken: '2',
+      MaxResults: 1000,
+    });
+    expect(rejectCalls(h).flatMap((c) => c.VpcEndpointIds)).toHaveLength(5);
+  });
+
+  test('a burst of 120 denied requests costs three Reject calls of at most the batch size', async () => {
+    const burst = Array.from({ length: 120 }, () => connection(STRANGER));
+    const h = harness({ connections: burst });
+    for (const c of burst)
+      await h.run(
+        snsEvent(JSON.stringify({ serviceId: SERVICE_A, vpcEndpointId: c.VpcEndpointId })),
+      );
+    expect(rejectCalls(h).map((c) => c.VpcEndpointIds?.length)).toEqual([50, 50, 20]);
+    expect(burst.every((c) => c.VpcEndpointState === 'rejected')).toBe(true);
+  });
+
+  test('waits for EC2 request tokens instead of spending throttled calls', async () => {
+    const burst = Array.from({ length: 12 }, () => connection(STRANGER));
+    const h = harness({ connections: burst, config: { rejectBatchSize: 1 } });
+    const start = h.clock.now();
+    await h.run(scheduledEvent());
+    expect(rejectCalls(h)).toHaveLength(12);
+    // 10 tokens at once, then one per second.
+    expect(h.clock.now() - start).toBe(2000);
+  });
+
+  test('past the invocation deadline, the remaining batches are queued instead of waiting', async () => {
+    const burst = Array.from({ length: 12 }, () => connection(STRANGER));
+    const h = harness({ connections: burst, config: { rejectBatchSize: 1 } });
+    const { handleEvent } = await import('../../lambda/guard');
+    await handleEvent(scheduledEvent(), h.deps, h.clock.now() + 500);
+    expect(rejectCalls(h)).toHaveLength(10);
+    expect(h.sent().map((m) => m.record.endpointIds)).toEqual([
+      [burst[10]!.VpcEndpointId],
+      [burst[11]!.VpcEndpointId],
+    ]);
+  });
+});
+
+describe('nothing is lost', () => {
+  test('an Unsuccessful entry is logged, counted and queued for retry with the service, endpoint, attempt and error', async () => {
+    const [a, b] = [connection(DENIED), connection(DENIED)];
+    const h = harness({ connections: [a, b] });
+    h.ec2.on(RejectVpcEndpointConnectionsCommand).resolves({
+      Unsuccessful: [
+        {
+          ResourceId: b.VpcEndpointId,
+          Error: { Code: 'InvalidState', Message: 'The endpoint is in a transitional state.' },
+        },
+      ],
+    });
+
+    const summary = await h.run(scheduledEvent());
+
+    expect(summary).toMatchObject({ rejected: 1, unsuccessful: 1, retriesQueued: 1 });
+    expect(logError).toHaveBeenCalledWith(
+      'Unsuccessful',
+      expect.objectContaining({
+        serviceId: SERVICE_A,
+        endpointId: b.VpcEndpointId,
+        action: 'reject',
+        errorCode: 'InvalidState',
+        errorMessage: 'The endpoint is in a transitional state.',
+      }),
+    );
+    expect(metricTotal('RejectUnsuccessful')).toBe(1);
+    expect(metricTotal('RetriesQueued')).toBe(1);
+    const [message] = h.sent();
+    expect(message!.record).toEqual({
+      type: 'vpce-guard/retry',
+      serviceId: SERVICE_A,
+      endpointIds: [b.VpcEndpointId],
+      action: 'reject',
+      attempt: 1,
+      lastError: { code: 'InvalidState', message: 'The endpoint is in a transitional state.' },
+      firstFailedAt: '2026-11-25T12:00:00.000Z',
+    });
+    expect(message!.DelaySeconds).toBe(23); // 30 s ceiling, jitter 0.5: 15 + 7.5, rounded
+  });
+
+  test('a Reject call still throttled after the SDK retries queues all of its endpoints', async () => {
+    const denied = [connection(DENIED), connection(STRANGER)];
+    const h = harness({ connections: denied });
+    h.ec2
+      .on(RejectVpcEndpointConnectionsCommand)
+      .rejects(
+        Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' }),
+      );
+    const summary = await h.run(scheduledEvent());
+    expect(summary).toMatchObject({ unsuccessful: 2, retriesQueued: 1 });
+    expect(h.sent()[0]!.record).toMatchObject({
+      endpointIds: denied.map((c) => c.VpcEndpointId),
+      lastError: { code: 'RequestLimitExceeded', message: 'Request limit exceeded.' },
+    });
+  });
+
+  test('a Describe that fails queues the whole service', async () => {
+    const h = harness({ connections: [connection(DENIED)] });
+    h.ec2
+      .on(DescribeVpcEndpointConnectionsCommand)
+      .rejects(
+        Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError' }),
+      );
+    await h.run(scheduledEvent());
+    expect(h.sent()[0]!.record).toMatchObject({
+      serviceId: SERVICE_A,
+      endpointIds: [],
+      action: 'describe',
+      lastError: { code: 'InternalError' },
+    });
+  });
+
+  test('a service that no longer exists is reported, not retried forever', async () => {
+    const h = harness({ connections: [connection(DENIED)] });
+    h.ec2.on(DescribeVpcEndpointConnectionsCommand).rejects(
+      Object.assign(new Error(`The Vpc Endpoint Service Id '${SERVICE_A}' does not exist`), {
+        name: 'InvalidVpcEndpointServiceId.NotFound',
+      }),
+    );
+    await h.run(scheduledEvent());
+    expect(h.sqs).not.toHaveReceivedAnyCommand();
+    expect(logError).toHaveBeenCalledWith(
+      'Could not reconcile the service',
+      expect.objectContaining({ serviceId: SERVICE_A, retried: false }),
+    );
+  });
+
+  test('SendMessageBatch entries reported as Failed are sent again', async () => {
+    const h = harness({ connections: [connection(DENIED)] });
+    h.ec2
+      .on(RejectVpcEndpointConnectionsCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
+    h.sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({
+        Successful: [],
+        Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false, Message: 'try again' }],
+      })
+      .resolvesOnce({
+        Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: 'x' }],
+        Failed: [],
+      });
+    await expect(h.run(scheduledEvent())).resolves.toMatchObject({ retriesQueued: 1 });
+    expect(h.sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
+  });
+
+  test('when the retry queue keeps refusing, the invocation fails so that AWS retries the event', async () => {
+    const h = harness({ connections: [connection(DENIED)] });
+    h.ec2
+      .on(RejectVpcEndpointConnectionsCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
+    h.sqs.on(SendMessageBatchCommand).resolves({
+      Successful: [],
+      Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false, Message: 'down' }],
+    });
+    await expect(h.run(scheduledEvent())).rejects.toThrow(
+      `could not send 1 message(s) to ${RETRY_QUEUE_URL}: 0: InternalError: down`,
+    );
+    expect(h.sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 3);
+  });
+});
+
+describe('dry run', () => {
+  const dryRunPolicy = { ...POLICY, mode: 'dryRun' };
+
+  test('decides the same, calls Reject and Accept with DryRun, counts DryRunOperation as success and changes nothing', async () => {
+    const denied = connection(DENIED);
+    const accepted = connection(ACCEPTED);
+    const h = harness({ policy: dryRunPolicy, connections: [denied, accepted] });
+    const dryRunOk = Object.assign(
+      new Error('Request would have succeeded, but DryRun flag is set.'),
+      { name: 'DryRunOperation' },
+    );
+    h.ec2.on(RejectVpcEndpointConnectionsCommand).rejects(dryRunOk);
+    h.ec2.on(AcceptVpcEndpointConnectionsCommand).rejects(dryRunOk);
+
+    const summary = await h.run(scheduledEvent());
+
+    expect(h.ec2).toHaveReceivedCommandWith(RejectVpcEndpointConnectionsCommand, {
+      DryRun: true,
+      VpcEndpointIds: [denied.VpcEndpointId],
+    });
+    expect(h.ec2).toHaveReceivedCommandWith(AcceptVpcEndpointConnectionsCommand, {
+      DryRun: true,
+      VpcEndpointIds: [accepted.VpcEndpointId],
+    });
+    expect(summary).toMatchObject({ rejected: 1, accepted: 1, unsuccessful: 0, retriesQueued: 0 });
+    expect(metricTotal('DryRunRejects')).toBe(1);
+    expect(metricTotal('ConnectionsRejected')).toBe(0);
+    expect(logInfo).toHaveBeenCalledWith(
+      'Decision (dry run: would reject)',
+      expect.objectContaining({ endpointId: denied.VpcEndpointId, mode: 'dryRun' }),
+    );
+    expect(h.stateOf(denied.VpcEndpointId)).toBe('pendingAcceptance');
+  });
+
+  test('an UnauthorizedOperation in dry run is logged as a permission error and not retried', async () => {
+    const denied = connection(DENIED);
+    const h = harness({ policy: dryRunPolicy, connections: [denied] });
+    h.ec2.on(RejectVpcEndpointConnectionsCommand).rejects(
+      Object.assign(new Error('You are not authorized to perform this operation.'), {
+        name: 'UnauthorizedOperation',
+      }),
+    );
+    await h.run(scheduledEvent());
+    expect(logError).toHaveBeenCalledWith(
+      'Permission denied: the guard may not change this service',
+      expect.objectContaining({ endpointId: denied.VpcEndpointId }),
+    );
+    expect(metricTotal('PermissionDenied')).toBe(1);
+    expect(h.sqs).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('the policy', () => {
+  test('is read from SSM once across warm invocations within the cache time', async () => {
+    const h = harness({ connections: [connection(DENIED)] });
+    await h.run(scheduledEvent());
+    h.clock.time += 59_000;
+    await h.run(scheduledEvent());
+    expect(h.ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+    expect(h.ssm).toHaveReceivedCommandWith(GetParameterCommand, {
+      Name: POLICY_PARAMETER,
+      WithDecryption: true,
+    });
+    h.clock.time += 2_000;
+    await h.run(scheduledEvent());
+    expect(h.ssm).toHaveReceivedCommandTimes(GetParameterCommand, 2);
+  });
+
+  test('a Parameter Store Change of the policy drops the cache, reloads and sweeps', async () => {
+    const stranger = connection(STRANGER);
+    const h = harness({ connections: [stranger], policy: { ...POLICY, defaultAction: 'keep' } });
+    await h.run(scheduledEvent());
+    expect(h.stateOf(stranger.VpcEndpointId)).toBe('pendingAcceptance');
+
+    h.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(POLICY) } });
+    await expect(h.run(parameterChange())).resolves.toMatchObject({
+      trigger: 'policyChanged',
+      rejected: 1,
+    });
+    expect(h.ssm).toHaveReceivedCommandTimes(GetParameterCommand, 2);
+    expect(h.stateOf(stranger.VpcEndpointId)).toBe('rejected');
+  });
+
+  test('a Parameter Store Change of another parameter is ignored', async () => {
+    const h = harness({ connections: [connection(DENIED)] });
+    await expect(h.run(parameterChange('/other/parameter'))).resolves.toMatchObject({
+      trigger: 'ignored',
+    });
+    expect(h.ec2).not.toHaveReceivedAnyCommand();
+    expect(h.ssm).not.toHaveReceivedAnyCommand();
+  });
+
+  test.each([
+    ['unparsable', '{"version": 1,', '(root)'],
+    [
+      'invalid',
+      JSON.stringify({ ...POLICY, rules: [{ id: 'x', principals: ['12345'] }] }),
+      'rules[0].principals[0]',
+    ],
+  ])(
+    'an %s policy causes no EC2 change, an error naming the JSON path, the PolicyInvalid metric and a retryable failure',
+    async (_kind, text, path) => {
+      const h = harness({ policy: text, connections: [connection(DENIED)] });
+      await expect(h.run(scheduledEvent())).rejects.toThrow(PolicyUnavailableError);
+      expect(h.ec2).not.toHaveReceivedAnyCommand();
+      expect(metricTotal('PolicyInvalid')).toBe(1);
+      expect(logError).toHaveBeenCalledWith(
+        'Policy invalid and no valid policy loaded; acting on nothing',
+        expect.objectContaining({
+          parameter: POLICY_PARAMETER,
+          errors: [expect.stringContaining(`${path}: `)],
+        }),
+      );
+    },
+  );
+
+  test('a missing parameter fails the invocation with the parameter named', async () => {
+    const h = harness({ connections: [connection(DENIED)] });
+    h.ssm
+      .on(GetParameterCommand)
+      .rejects(Object.assign(new Error('Parameter not found'), { name: 'ParameterNotFound' }));
+    await expect(h.run(scheduledEvent())).rejects.toThrow(
+      `no valid policy in SSM parameter ${POLICY_PARAMETER}: (parameter): could not be read: ParameterNotFound`,
+    );
+    expect(h.ec2).not.toHaveReceivedAnyCommand();
+  });
+
+  test('with no valid policy, retry records stay on the queue as batch item failures', async () => {
+    const h = harness({ policy: 'not json', connections: [connection(DENIED)] });
+    await expect(h.run(sqsEvent([retryBody(), retryBody()]))).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'msg-0' }, { itemIdentifier: 'msg-1' }],
+    });
+    expect(h.ec2).not.toHaveReceivedAnyCommand();
+  });
+
+  test('a policy that turns invalid leaves the guard acting on the last valid one', async () => {
+    const first = connection(DENIED);
+    const h = harness({ connections: [first] });
+    await h.run(scheduledEvent());
+    h.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '{"version": 2}' } });
+    const second = connection(DENIED);
+    h.connections.push(second);
+    await h.run(parameterChange());
+    expect(h.stateOf(second.VpcEndpointId)).toBe('rejected');
+    expect(metricTotal('PolicyInvalid')).toBe(1);
+    expect(logError).toHaveBeenCalledWith(
+      'Policy invalid; acting on the last valid policy',
+      expect.anything(),
+    );
+  });
+});
+
+describe('retry records', () => {
+  test('re-read their endpoints and are done when those are no longer actionable', async () => {
+    const gone = connection(DENIED, { VpcEndpointState: 'rejected' });
+    const h = harness({ connections: [gone] });
+    const response = await h.run(sqsEvent([retryBody({ endpointIds: [gone.VpcEndpointId] })]));
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.ec2).toHaveReceivedCommandWith(DescribeVpcEndpointConnectionsCommand, {
+      Filters: [
+        { Name: 'service-id', Values: [SERVICE_A] },
+        { Name: 'vpc-endpoint-id', Values: [gone.VpcEndpointId] },
+      ],
+    });
+    expect(h.ec2).not.toHaveReceivedCommand(RejectVpcEndpointConnectionsCommand);
+    expect(h.sqs).not.toHaveReceivedAnyCommand();
+  });
+
+  test('act again on endpoints that are still pending', async () => {
+    const pending = connection(DENIED);
+    const h = harness({ connections: [pending] });
+    await h.run(sqsEvent([retryBody({ endpointIds: [pending.VpcEndpointId] })]));
+    expect(h.stateOf(pending.VpcEndpointId)).toBe('rejected');
+  });
+
+  test('that fail again are queued with the next attempt and a longer backoff', async () => {
+    const pending = connection(DENIED);
+    const h = harness({ connections: [pending] });
+    h.ec2
+      .on(RejectVpcEndpointConnectionsCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
+    await h.run(
+      sqsEvent([
+        retryBody({
+          endpointIds: [pending.VpcEndpointId],
+          firstFailedAt: '2026-11-25T11:00:00.000Z',
+        }),
+      ]),
+    );
+    const [message] = h.sent();
+    expect(message!.record).toMatchObject({
+      attempt: 2,
+      firstFailedAt: '2026-11-25T11:00:00.000Z',
+      endpointIds: [pending.VpcEndpointId],
+    });
+    expect(message!.DelaySeconds).toBe(45); // 60 s ceiling, jitter 0.5
+  });
+
+  test('after MAX_ATTEMPTS go to the dead-letter queue with the reason', async () => {
+    const pending = connection(DENIED);
+    const h = harness({ connections: [pending], config: { maxAttempts: 3 } });
+    h.ec2
+      .on(RejectVpcEndpointConnectionsCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
+    const response = await h.run(
+      sqsEvent([retryBody({ endpointIds: [pending.VpcEndpointId], attempt: 2 })]),
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.sent(RETRY_QUEUE_URL)).toHaveLength(0);
+    const [dead] = h.sent(DLQ_URL);
+    expect(dead!.record).toMatchObject({ attempt: 3, endpointIds: [pending.VpcEndpointId] });
+    expect(dead!.MessageAttributes).toEqual({
+      reason: { DataType: 'String', StringValue: 'exhausted after 3 attempts' },
+    });
+    expect(metricTotal('RetriesDeadLettered')).toBe(1);
+  });
+
+  test('without a dead-letter queue URL, an exhausted record is failed so the redrive policy moves it', async () => {
+    const pending = connection(DENIED);
+    const h = harness({
+      connections: [pending],
+      config: { maxAttempts: 2, deadLetterQueueUrl: undefined },
+    });
+    h.ec2
+      .on(RejectVpcEndpointConnectionsCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
+    await expect(
+      h.run(sqsEvent([retryBody({ endpointIds: [pending.VpcEndpointId] })])),
+    ).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'msg-0' }],
+    });
+  });
+
+  test.each([
+    ['not JSON', 'hello', 'unreadable: the message body is not JSON'],
+    [
+      'a forged service ID',
+      retryBody({ serviceId: 'vpce-svc-zzz' }),
+      'unreadable: serviceId "vpce-svc-zzz" is not an endpoint service ID',
+    ],
+    [
+      'a bad attempt count',
+      retryBody({ attempt: 0 }),
+      'unreadable: attempt 0 is not a positive whole number',
+    ],
+    [
+      'an unprotected service',
+      retryBody({ serviceId: SERVICE_B }),
+      `service ${SERVICE_B} is not protected`,
+    ],
+  ])(
+    'with %s go to the dead-letter queue untouched, with no EC2 call',
+    async (_name, body, reason) => {
+      const h = harness({ connections: [connection(DENIED)] });
+      await expect(h.run(sqsEvent([body]))).resolves.toEqual({ batchItemFailures: [] });
+      expect(h.ec2).not.toHaveReceivedAnyCommand();
+      const dead = h.sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input;
+      expect(dead.QueueUrl).toBe(DLQ_URL);
+      expect(dead.Entries![0]).toMatchObject({
+        MessageBody: body,
+        MessageAttributes: { reason: { DataType: 'String', StringValue: reason } },
+      });
+    },
+  );
+
+  test('a record whose requeue fails is reported as a batch item failure, the others succeed', async () => {
+    const pending = connection(DENIED);
+    const h = harness({ connections: [pending] });
+    h.ec2
+      .on(RejectVpcEndpointConnectionsCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
+    h.sqs
+      .on(SendMessageBatchCommand)
+      .rejectsOnce(new Error('socket hang up'))
+      .resolves({ Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: 'x' }], Failed: [] });
+    const response = await h.run(
+      sqsEvent([
+        retryBody({ endpointIds: [pending.VpcEndpointId] }),
+        retryBody({ endpointIds: [pending.VpcEndpointId] }),
+      ]),
+    );
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }] });
+  });
+});
