@@ -1,0 +1,210 @@
+/**
+ * The guard as deployed: its esbuild bundle, in a fresh Node.js process, with the real AWS
+ * SDK talking over HTTP to local fakes of EC2 (Query/XML), SSM (JSON 1.1) and SQS (JSON 1.0).
+ * Proves that the bundle loads and that the SDK serializes and parses what the guard needs.
+ */
+import { type AwsFakes, startAwsFakes } from '../fakes';
+import { buildGuardBundle } from '../support/bundle';
+import { LocalLambda } from '../support/local-lambda';
+
+const ALLOWED = '111122223333';
+const ACCEPTED = '444455556666';
+const DENIED = '999988887777';
+const PARAMETER = '/vpce-guard/policy';
+
+let bundle: string;
+let fakes: AwsFakes;
+let guard: LocalLambda | undefined;
+
+beforeAll(async () => {
+  bundle = await buildGuardBundle();
+});
+
+beforeEach(async () => {
+  fakes = await startAwsFakes({ region: 'eu-west-1', accountId: '123456789012' });
+});
+
+afterEach(async () => {
+  await guard?.close();
+  guard = undefined;
+  await fakes.close();
+});
+
+function policy(serviceId: string, overrides: Record<string, unknown> = {}) {
+  return JSON.stringify({
+    version: 1,
+    mode: 'enforce',
+    defaultAction: 'reject',
+    deny: [DENIED],
+    rules: [
+      { id: 'acme', services: [serviceId], principals: [ALLOWED] },
+      {
+        id: 'globex',
+        services: [serviceId],
+        principals: [`arn:aws:iam::${ACCEPTED}:root`],
+        accept: true,
+      },
+    ],
+    ...overrides,
+  });
+}
+
+async function startGuard(extraEnv: Record<string, string> = {}) {
+  const retryQueue = fakes.sqs.createQueue('vpce-guard-retry');
+  const deadLetterQueue = fakes.sqs.createQueue('vpce-guard-retry-dlq');
+  guard = await LocalLambda.start(bundle, {
+    ...fakes.env(),
+    POLICY_PARAMETER_NAME: PARAMETER,
+    RETRY_QUEUE_URL: retryQueue,
+    DEAD_LETTER_QUEUE_URL: deadLetterQueue,
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...extraEnv,
+  });
+  return { guard, retryQueue, deadLetterQueue };
+}
+
+function notification(serviceId: string, endpointId: string) {
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        Sns: {
+          Message: JSON.stringify({ event: 'Connect', serviceId, vpcEndpointId: endpointId }),
+        },
+      },
+    ],
+  };
+}
+
+test('rejects a denied pending connection, accepts and keeps the allowed ones, through the real SDK', async () => {
+  const serviceId = fakes.ec2.addService();
+  const denied = fakes.ec2.addConnection({ serviceId, owner: DENIED });
+  const stranger = fakes.ec2.addConnection({
+    serviceId,
+    owner: '123412341234',
+    region: 'us-east-1',
+  });
+  const allowed = fakes.ec2.addConnection({ serviceId, owner: ALLOWED });
+  const accepted = fakes.ec2.addConnection({ serviceId, owner: ACCEPTED });
+  fakes.ssm.setParameter(PARAMETER, policy(serviceId), 'SecureString');
+  const { guard } = await startGuard({ PROTECTED_SERVICE_IDS: serviceId });
+
+  const invocation = await guard.invoke(notification(serviceId, denied));
+
+  expect(invocation).toEqual({
+    result: {
+      trigger: 'hint',
+      services: 1,
+      evaluated: 4,
+      rejected: 2,
+      accepted: 1,
+      kept: 1,
+      unsuccessful: 0,
+      retriesQueued: 0,
+    },
+  });
+  expect(fakes.ec2.connection(denied)?.vpcEndpointState).toBe('rejected');
+  expect(fakes.ec2.connection(stranger)?.vpcEndpointState).toBe('rejected');
+  expect(fakes.ec2.connection(allowed)?.vpcEndpointState).toBe('pendingAcceptance');
+  expect(fakes.ec2.connection(accepted)?.vpcEndpointState).toBe('available');
+  expect(fakes.ec2.count('RejectVpcEndpointConnections')).toBe(1);
+  expect(guard.logsWith('Decision')).toContainEqual(
+    expect.objectContaining({
+      level: 'INFO',
+      service: 'vpce-guard',
+      endpointId: stranger,
+      region: 'us-east-1',
+      decision: 'reject',
+      rule: 'defaultAction',
+    }),
+  );
+});
+
+test('an Unsuccessful entry is logged and lands on the retry queue as a retry record', async () => {
+  const serviceId = fakes.ec2.addService();
+  const denied = fakes.ec2.addConnection({ serviceId, owner: DENIED });
+  fakes.ec2.failEndpoint(denied, { code: 'InvalidState', message: 'The endpoint is busy.' });
+  fakes.ssm.setParameter(PARAMETER, policy(serviceId));
+  const { guard, retryQueue } = await startGuard();
+
+  const invocation = await guard.invoke({ reconcile: 'all' });
+
+  expect(invocation.result).toMatchObject({ services: 1, unsuccessful: 1, retriesQueued: 1 });
+  expect(guard.logsWith('Unsuccessful')).toEqual([
+    expect.objectContaining({
+      level: 'ERROR',
+      serviceId,
+      endpointId: denied,
+      action: 'reject',
+      errorCode: 'InvalidState',
+      errorMessage: 'The endpoint is busy.',
+    }),
+  ]);
+  const [message] = fakes.sqs.messages(retryQueue);
+  expect(message?.body).toMatchObject({
+    type: 'vpce-guard/retry',
+    serviceId,
+    endpointIds: [denied],
+    action: 'reject',
+    attempt: 1,
+    lastError: { code: 'InvalidState', message: 'The endpoint is busy.' },
+  });
+});
+
+test('a retry record from the queue is acted on again once EC2 accepts the call', async () => {
+  const serviceId = fakes.ec2.addService();
+  const denied = fakes.ec2.addConnection({ serviceId, owner: DENIED });
+  fakes.ssm.setParameter(PARAMETER, policy(serviceId));
+  const { guard } = await startGuard();
+  const body = JSON.stringify({
+    type: 'vpce-guard/retry',
+    serviceId,
+    endpointIds: [denied],
+    action: 'reject',
+    attempt: 1,
+    lastError: { code: 'RequestLimitExceeded', message: 'Request limit exceeded.' },
+    firstFailedAt: new Date().toISOString(),
+  });
+
+  const invocation = await guard.invoke({
+    Records: [{ messageId: 'm-1', eventSource: 'aws:sqs', body }],
+  });
+
+  expect(invocation).toEqual({ result: { batchItemFailures: [] } });
+  expect(fakes.ec2.connection(denied)?.vpcEndpointState).toBe('rejected');
+});
+
+test('a dry run proves the permission with DryRun=true and changes nothing', async () => {
+  const serviceId = fakes.ec2.addService();
+  const denied = fakes.ec2.addConnection({ serviceId, owner: DENIED });
+  fakes.ssm.setParameter(PARAMETER, policy(serviceId, { mode: 'dryRun' }));
+  const { guard, retryQueue } = await startGuard();
+
+  const invocation = await guard.invoke({ reconcile: [serviceId] });
+
+  expect(invocation.result).toMatchObject({ rejected: 1, unsuccessful: 0 });
+  expect(fakes.ec2.connection(denied)?.vpcEndpointState).toBe('pendingAcceptance');
+  expect(fakes.sqs.messages(retryQueue)).toEqual([]);
+});
+
+test('an invalid policy makes no change and fails the invocation with the JSON path', async () => {
+  const serviceId = fakes.ec2.addService();
+  const denied = fakes.ec2.addConnection({ serviceId, owner: DENIED });
+  fakes.ssm.setParameter(PARAMETER, policy(serviceId, { deny: ['12345'] }));
+  const { guard } = await startGuard();
+
+  const invocation = await guard.invoke({ reconcile: 'all' });
+
+  expect(invocation.error).toEqual({
+    name: 'PolicyUnavailableError',
+    message: `no valid policy in SSM parameter ${PARAMETER}: deny[0]: "12345" is not a 12-digit account ID or account root ARN`,
+  });
+  expect(fakes.ec2.connection(denied)?.vpcEndpointState).toBe('pendingAcceptance');
+  expect(fakes.ec2.count('RejectVpcEndpointConnections')).toBe(0);
+});
+
+test('a missing variable fails the init with its name', async () => {
+  await expect(
+    LocalLambda.start(bundle, { ...fakes.env(), RETRY_QUEUE_URL: 'https://sqs.local/1/q' }),
+  ).rejects.toThrow('init failed: ConfigError: POLICY_PARAMETER_NAME is required but not set');
+});
