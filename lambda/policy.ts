@@ -298,11 +298,15 @@ function parseRegions(
   if (!Array.isArray(value) || value.length === 0)
     return errors.fail(path, `must be a non-empty array of Region names, got ${show(value)}`);
   const regions = new Set<string>();
+  let valid = true;
   value.forEach((entry, i) => {
     if (typeof entry === 'string' && REGION.test(entry)) regions.add(entry);
-    else errors.fail(`${path}[${i}]`, `${show(entry)} is not a Region name such as "eu-west-1"`);
+    else
+      valid =
+        errors.fail(`${path}[${i}]`, `${show(entry)} is not a Region name such as "eu-west-1"`) ??
+        false;
   });
-  return regions.size === value.length ? regions : undefined;
+  return valid ? regions : undefined;
 }
 
 function parseDate(value: unknown, path: string, errors: ErrorList): Date | undefined {
@@ -378,7 +382,9 @@ function checkKeys(
   }
 }
 
+/** `rules[0].id`; a key that is not a plain name is quoted, so a path cannot be misread. */
 function join(path: string, key: string): string {
+  if (!/^[A-Za-z_$][\w$]*$/.test(key)) return `${path}[${JSON.stringify(key)}]`;
   return path ? `${path}.${key}` : key;
 }
 
@@ -393,13 +399,20 @@ function typeName(value: unknown): string {
 }
 
 function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value); // a BigInt or a cycle: not JSON, but still worth naming
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 function describeJsonError(text: string, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  const position = /position (\d+)/.exec(message);
+  // V8 ends some messages with "JSON at position N" (plus "(line L column C)" in newer
+  // versions); an "Unexpected token" message quotes the text instead, which may hold anything.
+  const position = /JSON at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(message);
   if (!position) return `not valid JSON: ${message}`;
   const before = text.slice(0, Number(position[1]));
   const line = before.split('\n').length;
