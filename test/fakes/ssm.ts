@@ -1,0 +1,202 @@
+/** A fake SSM Parameter Store endpoint (awsJson1_1) on 127.0.0.1: plain parameters, no history. */
+import { AwsError, listen, type Listening } from './http';
+import { CallLog, FaultPlan, type CallRecord, type Fault } from './instrumentation';
+import { jsonRpcHandler, type JsonObject } from './json-rpc';
+
+export type SsmOperation = 'GetParameter' | 'PutParameter' | 'DeleteParameter';
+export type ParameterType = 'String' | 'StringList' | 'SecureString';
+export type ParameterTier = 'Standard' | 'Advanced';
+
+const TYPES: readonly ParameterType[] = ['String', 'StringList', 'SecureString'];
+const isParameterType = (type: unknown): type is ParameterType =>
+  TYPES.includes(type as ParameterType);
+
+/** Largest value per tier, in bytes (Standard 4 KB, Advanced 8 KB). */
+const MAX_VALUE_BYTES: Readonly<Record<ParameterTier, number>> = { Standard: 4096, Advanced: 8192 };
+
+export interface StoredParameter {
+  name: string;
+  type: ParameterType;
+  value: string;
+  version: number;
+  tier: ParameterTier;
+  lastModifiedDate: Date;
+}
+
+export interface FakeSsmOptions {
+  region: string;
+  accountId: string;
+}
+
+export class FakeSsm {
+  private server!: Listening; // set by start(), before any request can arrive
+  private readonly log = new CallLog<SsmOperation>();
+  private readonly faults = new FaultPlan<SsmOperation>();
+  private readonly parameters = new Map<string, StoredParameter>();
+
+  private constructor(private readonly options: FakeSsmOptions) {}
+
+  static async start(options: FakeSsmOptions): Promise<FakeSsm> {
+    const fake = new FakeSsm(options);
+    fake.server = await listen(
+      jsonRpcHandler<SsmOperation>({
+        target: 'AmazonSSM',
+        version: '1.1',
+        operations: {
+          GetParameter: (input) => fake.get(input),
+          PutParameter: (input) => fake.put(input),
+          DeleteParameter: (input) => fake.delete(input),
+        },
+        log: fake.log,
+        faults: fake.faults,
+        throttlingCode: 'ThrottlingException',
+        // SSM names errors by their bare shape name and leaves `message` out when it has none.
+        renderError: (err) => ({ body: { __type: err.code, message: err.message || undefined } }),
+      }),
+    );
+    return fake;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  /** Creates or overwrites a parameter, as `PutParameter` with `Overwrite: true` would. */
+  setParameter(name: string, value: string, type: ParameterType = 'String'): void {
+    this.put({ Name: name, Value: value, Type: type, Overwrite: true });
+  }
+
+  /** A copy of a parameter, if it exists. */
+  parameter(name: string): StoredParameter | undefined {
+    const stored = this.parameters.get(name);
+    return stored && { ...stored };
+  }
+
+  /**
+   * The next `times` calls of `operation` fail with `fault` (HTTP status `fault.status`, default
+   * 400).
+   */
+  failNext(operation: SsmOperation, fault: Fault, times = 1): void {
+    this.faults.add((op) => op === operation, fault, times);
+  }
+
+  get calls(): readonly CallRecord[] {
+    return this.log.calls;
+  }
+
+  count(operation: SsmOperation): number {
+    return this.log.count(operation);
+  }
+
+  private get(input: JsonObject): JsonObject {
+    const p = this.existing(requiredString(input, 'Name'));
+    // Without decryption AWS returns the KMS ciphertext; base64 of the value stands in for it.
+    const encrypted = p.type === 'SecureString' && input.WithDecryption !== true;
+    return {
+      Parameter: {
+        Name: p.name,
+        Type: p.type,
+        Value: encrypted ? Buffer.from(p.value).toString('base64') : p.value,
+        Version: p.version,
+        LastModifiedDate: p.lastModifiedDate.getTime() / 1000,
+        ARN: `arn:aws:ssm:${this.options.region}:${this.options.accountId}:parameter/${p.name.replace(/^\//, '')}`,
+        DataType: 'text',
+      },
+    };
+  }
+
+  private put(input: JsonObject): JsonObject {
+    const name = requiredString(input, 'Name');
+    const value = requiredString(input, 'Value');
+    const existing = this.parameters.get(name);
+    if (existing && input.Overwrite !== true) {
+      throw new AwsError(
+        'ParameterAlreadyExists',
+        'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+      );
+    }
+    const type = input.Type ?? existing?.type;
+    if (type === undefined) {
+      throw new AwsError(
+        'ValidationException',
+        'A parameter type is required when you create a parameter.',
+      );
+    }
+    if (!isParameterType(type)) {
+      throw new AwsError(
+        'ValidationException',
+        `1 validation error detected: Value '${String(type)}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]`,
+      );
+    }
+    const tier = chooseTier(input.Tier, existing?.tier, Buffer.byteLength(value));
+    const stored: StoredParameter = {
+      name,
+      type,
+      value,
+      version: (existing?.version ?? 0) + 1,
+      tier,
+      lastModifiedDate: new Date(),
+    };
+    this.parameters.set(name, stored);
+    return { Version: stored.version, Tier: tier };
+  }
+
+  private delete(input: JsonObject): JsonObject {
+    this.parameters.delete(this.existing(requiredString(input, 'Name')).name);
+    return {};
+  }
+
+  private existing(name: string): StoredParameter {
+    const stored = this.parameters.get(name);
+    // AWS answers ParameterNotFound without a message: the SDK then reports "UnknownError".
+    if (!stored) throw new AwsError('ParameterNotFound');
+    return stored;
+  }
+}
+
+/** The tier a value is stored in, or the ValidationException AWS gives for it. */
+function chooseTier(
+  requested: unknown,
+  existing: ParameterTier | undefined,
+  bytes: number,
+): ParameterTier {
+  if (requested === 'Standard' && existing === 'Advanced') {
+    throw new AwsError(
+      'ValidationException',
+      "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.",
+    );
+  }
+  const tier: ParameterTier =
+    requested === 'Advanced' ||
+    existing === 'Advanced' ||
+    (requested === 'Intelligent-Tiering' && bytes > MAX_VALUE_BYTES.Standard)
+      ? 'Advanced'
+      : 'Standard';
+  if (bytes > MAX_VALUE_BYTES.Advanced) {
+    throw new AwsError(
+      'ValidationException',
+      `1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${MAX_VALUE_BYTES.Advanced}`,
+    );
+  }
+  if (bytes > MAX_VALUE_BYTES[tier]) {
+    throw new AwsError(
+      'ValidationException',
+      'Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier.',
+    );
+  }
+  return tier;
+}
+
+/** A required string member, with the error AWS's request validation gives when it is absent. */
+function requiredString(input: JsonObject, member: string): string {
+  const value = input[member];
+  if (typeof value === 'string') return value;
+  throw new AwsError(
+    'ValidationException',
+    `1 validation error detected: Value null at '${member.toLowerCase()}' failed to satisfy constraint: Member must not be null`,
+  );
+}
