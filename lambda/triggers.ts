@@ -107,9 +107,7 @@ function parseEventBridge(event: Record<string, unknown>, policyParameterName: s
   }
 
   if (detailType === 'AWS API Call via CloudTrail' && detail.eventName === 'CreateVpcEndpoint') {
-    const requested = isObject(detail.requestParameters)
-      ? detail.requestParameters.serviceName
-      : undefined;
+    const requested = requestedServiceName(detail.requestParameters);
     const endpointIds = idsIn(JSON.stringify(detail.responseElements ?? null), ENDPOINT_ID);
     if (typeof requested === 'string') {
       const service = PRIVATELINK_SERVICE_NAME.exec(requested);
@@ -124,6 +122,16 @@ function parseEventBridge(event: Record<string, unknown>, policyParameterName: s
     return { kind: 'hint', source: 'cloudtrail', serviceIds: [], endpointIds };
   }
   return unknown(event);
+}
+
+/**
+ * CloudTrail records EC2's request as `{"CreateVpcEndpointRequest": {"ServiceName": …}}`;
+ * older records flatten it to `{"serviceName": …}`. Either is accepted.
+ */
+function requestedServiceName(requestParameters: unknown): unknown {
+  if (!isObject(requestParameters)) return undefined;
+  const wrapped = requestParameters.CreateVpcEndpointRequest;
+  return isObject(wrapped) ? wrapped.ServiceName : requestParameters.serviceName;
 }
 
 function idsIn(text: string, pattern: RegExp): string[] {

@@ -233,13 +233,22 @@ export const parameterChange = (name = POLICY_PARAMETER) =>
     type: 'String',
   });
 
+/** A CloudTrail record of CreateVpcEndpoint as EventBridge delivers it (the request wrapped, as EC2 records it). */
 export function createVpcEndpointEvent(serviceName: string | undefined, endpointId?: string) {
   return eventBridgeEvent('AWS API Call via CloudTrail', 'aws.ec2', {
     eventSource: 'ec2.amazonaws.com',
     eventName: 'CreateVpcEndpoint',
-    requestParameters: serviceName ? { CreateVpcEndpointRequest: {}, serviceName } : undefined,
+    requestParameters: serviceName
+      ? {
+          CreateVpcEndpointRequest: {
+            VpcId: 'vpc-01234567890abcdef',
+            VpcEndpointType: 'Interface',
+            ServiceName: serviceName,
+          },
+        }
+      : undefined,
     responseElements: endpointId
-      ? { CreateVpcEndpointResponse: { vpcEndpoint: { vpcEndpointId: endpointId } } }
+      ? { CreateVpcEndpointResponse: { vpcEndpoint: { vpcEndpointId: endpointId, serviceName } } }
       : null,
   });
 }

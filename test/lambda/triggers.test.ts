@@ -38,6 +38,17 @@ describe('parseTrigger', () => {
     });
   });
 
+  test('also reads the flattened request parameters of older CloudTrail records', () => {
+    const event = {
+      ...createVpcEndpointEvent(undefined),
+      detail: {
+        eventName: 'CreateVpcEndpoint',
+        requestParameters: { serviceName: 'com.amazonaws.vpce.us-east-1.vpce-svc-01234567' },
+      },
+    };
+    expect(parse(event)).toMatchObject({ kind: 'hint', serviceIds: ['vpce-svc-01234567'] });
+  });
+
   test('tolerates a CloudTrail record whose detail is missing', () => {
     expect(
       parse({ 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2' }),
