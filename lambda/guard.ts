@@ -103,11 +103,10 @@ async function reconcileTrigger(
   deadline?: number,
 ): Promise<GuardSummary> {
   if (trigger.kind === 'hint') {
-    logger.info('Connection request hint', {
-      source: trigger.source,
-      serviceIds: trigger.serviceIds,
-      endpointIds: trigger.endpointIds,
-    });
+    const { source, serviceIds, endpointIds, message } = trigger;
+    logger.info('Connection request hint', { source, serviceIds, endpointIds });
+    // AWS does not document the notification's body: keep it visible to operators.
+    if (message !== undefined) logger.debug('Notification message', { message });
   }
   const policy = await loadPolicy(deps);
   if (!policy.policy) throw new PolicyUnavailableError(policy.problem!);

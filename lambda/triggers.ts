@@ -14,6 +14,8 @@ export type Trigger =
       readonly source: 'notification' | 'cloudtrail';
       readonly serviceIds: readonly string[];
       readonly endpointIds: readonly string[];
+      /** The notification's body (its format is not documented), for a debug log. */
+      readonly message?: string;
     }
   | { readonly kind: 'sweep'; readonly source: 'schedule' | 'manual' }
   | { readonly kind: 'manual'; readonly serviceIds: readonly string[] }
@@ -35,6 +37,8 @@ export class ManualInvocationError extends Error {
 const SERVICE_ID = /vpce-svc-[0-9a-f]{8,17}/g;
 // An endpoint ID, and not the "vpce-svc" prefix of a service ID.
 const ENDPOINT_ID = /vpce-(?!svc-)[0-9a-f]{8,17}/g;
+/** Enough of a notification body to learn its format from the logs. */
+const MAX_LOGGED_MESSAGE = 4096;
 const EXACT_SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
 const EXACT_ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
 /** `com.amazonaws.vpce.<region>.vpce-svc-…`: a PrivateLink service, as CreateVpcEndpoint names it. */
@@ -75,6 +79,7 @@ function parseRecords(records: unknown[]): Trigger {
       source: 'notification',
       serviceIds: idsIn(text, SERVICE_ID),
       endpointIds: idsIn(text, ENDPOINT_ID),
+      message: text.slice(0, MAX_LOGGED_MESSAGE),
     };
   }
   return unknown({ Records: records });

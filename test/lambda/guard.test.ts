@@ -34,6 +34,7 @@ const addMetric = jest.spyOn(metrics, 'addMetric');
 const logError = jest.spyOn(logger, 'error');
 const logInfo = jest.spyOn(logger, 'info');
 const logWarn = jest.spyOn(logger, 'warn');
+const logDebug = jest.spyOn(logger, 'debug');
 
 beforeEach(() => jest.clearAllMocks());
 
@@ -126,6 +127,9 @@ describe('triggers', () => {
     });
     await h.run(snsEvent('something happened, the format is not documented'));
     expect(rejectCalls(h).map((c) => c.ServiceId)).toEqual([SERVICE_A, SERVICE_B]);
+    expect(logDebug).toHaveBeenCalledWith('Notification message', {
+      message: 'something happened, the format is not documented',
+    });
   });
 
   test('without PROTECTED_SERVICE_IDS, a sweep covers every endpoint service the account owns', async () => {

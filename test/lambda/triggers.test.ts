@@ -15,6 +15,7 @@ describe('parseTrigger', () => {
       source: 'notification',
       serviceIds: ['vpce-svc-0123456789abcdef0', 'vpce-svc-01234567'],
       endpointIds: ['vpce-0aaaaaaaaaaaaaaaa', 'vpce-12345678'],
+      message: body,
     });
   });
 

@@ -1,0 +1,93 @@
+/**
+ * The guard's dashboard: what it decided, what it could not do, where work waits, and how the
+ * function itself is doing.
+ */
+import { aws_cloudwatch as cloudwatch, aws_lambda as lambda, aws_sqs as sqs } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { MetricName } from '../lambda/metric-names';
+import { METRIC_PERIOD, guardMetric } from './metrics';
+import type { GuardQueues } from './queues';
+
+export interface GuardDashboardProps {
+  readonly guardFunction: lambda.IFunction;
+  readonly queues: GuardQueues;
+  readonly alarms: readonly cloudwatch.IAlarm[];
+}
+
+const WIDTH = 8;
+const HEIGHT = 6;
+
+export function guardDashboard(
+  scope: Construct,
+  id: string,
+  props: GuardDashboardProps,
+): cloudwatch.Dashboard {
+  const { guardFunction: fn, queues } = props;
+  const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
+    new cloudwatch.GraphWidget({ title, left, right, width: WIDTH, height: HEIGHT });
+  const guard = (...names: MetricName[]) => names.map((name) => guardMetric(name));
+  const depth = (queue: sqs.IQueue, label: string) =>
+    queue.metricApproximateNumberOfMessagesVisible({
+      period: METRIC_PERIOD,
+      statistic: 'Maximum',
+      label,
+    });
+  const functionMetric = { period: METRIC_PERIOD };
+
+  const dashboard = new cloudwatch.Dashboard(scope, id);
+  dashboard.addWidgets(
+    graph(
+      'Connections',
+      guard(
+        MetricName.ConnectionsEvaluated,
+        MetricName.ConnectionsRejected,
+        MetricName.ConnectionsAccepted,
+        MetricName.ConnectionsKept,
+      ),
+    ),
+    graph('Unsuccessful', guard(MetricName.RejectUnsuccessful, MetricName.AcceptUnsuccessful)),
+    graph(
+      'Policy and triggers',
+      guard(MetricName.PolicyInvalid, MetricName.PermissionDenied, MetricName.UnknownTrigger),
+    ),
+  );
+  dashboard.addWidgets(
+    graph(
+      'Retry queue',
+      [depth(queues.retryQueue, 'Messages')],
+      [
+        queues.retryQueue.metricApproximateAgeOfOldestMessage({
+          period: METRIC_PERIOD,
+          statistic: 'Maximum',
+          label: 'Age of oldest message (s)',
+        }),
+      ],
+    ),
+    graph('Retries', guard(MetricName.RetriesQueued, MetricName.RetriesDeadLettered)),
+    graph('Dead-letter queues (messages)', [
+      depth(queues.retryDeadLetterQueue, 'Retry DLQ'),
+      depth(queues.eventsDeadLetterQueue, 'Events DLQ'),
+      depth(queues.invocationFailureQueue, 'Invocation failures'),
+      depth(queues.subscriptionDeadLetterQueue, 'Subscription DLQ'),
+    ]),
+  );
+  dashboard.addWidgets(
+    graph('Function', [
+      fn.metricInvocations(functionMetric),
+      fn.metricErrors(functionMetric),
+      fn.metricThrottles(functionMetric),
+    ]),
+    graph('Duration (ms)', [
+      fn.metricDuration({ ...functionMetric, statistic: 'Average' }),
+      fn.metricDuration({ ...functionMetric, statistic: 'p99' }),
+      fn.metricDuration({ ...functionMetric, statistic: 'Maximum' }),
+    ]),
+    new cloudwatch.AlarmStatusWidget({
+      title: 'Alarms',
+      alarms: [...props.alarms],
+      width: WIDTH,
+      height: HEIGHT,
+    }),
+  );
+  return dashboard;
+}

@@ -1,0 +1,188 @@
+/**
+ * The guard function, its role and its log group.
+ *
+ * The role has no managed policy: one explicit policy lists everything the guard itself calls,
+ * each statement on the narrowest resource IAM allows. CDK adds the grants of the wiring (the
+ * retry queue's event source, the on-failure destination, X-Ray) to the role's default policy.
+ */
+import {
+  Duration,
+  Validations,
+  aws_iam as iam,
+  aws_kms as kms,
+  aws_lambda as lambda,
+  aws_lambda_destinations as destinations,
+  aws_lambda_nodejs as nodejs,
+  aws_logs as logs,
+  aws_sqs as sqs,
+  aws_ssm as ssm,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metric-names';
+import { GUARD_ENTRY, GUARD_RUNTIME, guardBundling } from './bundling';
+import { endpointServiceArns } from './protected-services';
+
+/** Long enough for a sweep that backs off on EC2's Reject/Accept token bucket (1 per second). */
+export const GUARD_TIMEOUT = Duration.minutes(1);
+const GUARD_MEMORY_MB = 256;
+
+/** Lambda's own retries of a failed asynchronous (SNS, EventBridge) invocation. */
+const ASYNC_RETRY_ATTEMPTS = 2;
+/** An older event is worthless: the scheduled sweep has covered it by then. */
+const ASYNC_MAX_EVENT_AGE = Duration.hours(1);
+
+export interface GuardFunctionProps {
+  /** Services to guard; empty: every endpoint service of the account in the Region. */
+  readonly protectedServiceIds: readonly string[];
+  readonly policyParameter: ssm.IStringParameter;
+  /** The customer-managed key of a SecureString policy parameter. */
+  readonly policyParameterKey?: kms.IKey;
+  readonly retryQueue: sqs.IQueue;
+  readonly retryDeadLetterQueue: sqs.IQueue;
+  /** Where Lambda puts asynchronous invocations that failed every retry. */
+  readonly invocationFailureQueue: sqs.IQueue;
+  readonly policyCacheSeconds: number;
+  readonly rejectBatchSize: number;
+  readonly maxAttempts: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly reservedConcurrency?: number;
+  readonly tracing: boolean;
+}
+
+export class GuardFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  /** The guard's own permissions (the wiring's grants go to the role's default policy). */
+  readonly policy: iam.Policy;
+
+  constructor(scope: Construct, id: string, props: GuardFunctionProps) {
+    super(scope, id);
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'vpce-guard function',
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
+    this.policy = this.guardPolicy(props);
+
+    this.function = new nodejs.NodejsFunction(this, 'Handler', {
+      description:
+        'vpce-guard: rejects endpoint connection requests that the policy does not allow',
+      entry: GUARD_ENTRY,
+      handler: 'handler',
+      runtime: GUARD_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      bundling: guardBundling,
+      memorySize: GUARD_MEMORY_MB,
+      timeout: GUARD_TIMEOUT,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: guardEnvironment(props),
+      tracing: props.tracing ? lambda.Tracing.ACTIVE : undefined,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      retryAttempts: ASYNC_RETRY_ATTEMPTS,
+      maxEventAge: ASYNC_MAX_EVENT_AGE,
+      onFailure: new destinations.SqsDestination(props.invocationFailureQueue),
+    });
+    // Not even the first invocation may run without its permissions.
+    this.function.node.addDependency(this.policy);
+
+    if (props.tracing) {
+      Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource type, so CDK grants them on "*".',
+      });
+    }
+  }
+
+  private guardPolicy(props: GuardFunctionProps): iam.Policy {
+    const serviceArns = endpointServiceArns(this, props.protectedServiceIds);
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'DescribeEndpointServices',
+        actions: [
+          'ec2:DescribeVpcEndpointConnections',
+          'ec2:DescribeVpcEndpointServiceConfigurations',
+        ],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'RejectOrAcceptConnections',
+        actions: ['ec2:RejectVpcEndpointConnections', 'ec2:AcceptVpcEndpointConnections'],
+        resources: serviceArns,
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadPolicy',
+        actions: ['ssm:GetParameter'],
+        resources: [props.policyParameter.parameterArn],
+      }),
+      ...(props.policyParameterKey
+        ? [
+            new iam.PolicyStatement({
+              sid: 'DecryptPolicy',
+              actions: ['kms:Decrypt'],
+              resources: [props.policyParameterKey.keyArn],
+              // Only for this parameter: Parameter Store sends its ARN as encryption context.
+              conditions: {
+                StringEquals: {
+                  'kms:EncryptionContext:PARAMETER_ARN': props.policyParameter.parameterArn,
+                },
+              },
+            }),
+          ]
+        : []),
+      new iam.PolicyStatement({
+        sid: 'SendRetryRecords',
+        actions: ['sqs:SendMessage'],
+        resources: [props.retryQueue.queueArn, props.retryDeadLetterQueue.queueArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    ];
+    const policy = new iam.Policy(this, 'Permissions', { statements, roles: [this.role] });
+
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ec2:DescribeVpcEndpointConnections and ec2:DescribeVpcEndpointServiceConfigurations have no resource type (Service Authorization Reference): IAM accepts only "*" for them.',
+    });
+    if (props.protectedServiceIds.length === 0) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${WILDCARD_SERVICE_ARN_FINDING}]`,
+        reason:
+          'No protectedServiceIds: the guard protects every endpoint service of this account and Region, so Reject/Accept apply to vpc-endpoint-service/* of this account and Region only.',
+      });
+    }
+    return policy;
+  }
+}
+
+/** How cdk-nag prints the ARN of every endpoint service of this account and Region. */
+const WILDCARD_SERVICE_ARN_FINDING =
+  'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*';
+
+/** The guard's environment contract (lambda/config.ts). */
+function guardEnvironment(props: GuardFunctionProps): Record<string, string> {
+  return {
+    POLICY_PARAMETER_NAME: props.policyParameter.parameterName,
+    RETRY_QUEUE_URL: props.retryQueue.queueUrl,
+    DEAD_LETTER_QUEUE_URL: props.retryDeadLetterQueue.queueUrl,
+    ...(props.protectedServiceIds.length > 0
+      ? { PROTECTED_SERVICE_IDS: props.protectedServiceIds.join(',') }
+      : {}),
+    POLICY_CACHE_SECONDS: String(props.policyCacheSeconds),
+    REJECT_BATCH_SIZE: String(props.rejectBatchSize),
+    MAX_ATTEMPTS: String(props.maxAttempts),
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    // The alarms and the dashboard read these exact names: pin them here too, whatever
+    // the code's defaults become.
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    // The bundle is minified: without this, stack traces would not name the TypeScript lines.
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+}

@@ -1,0 +1,5 @@
+/** vpce-guard as a library: the construct, its props, and the stack the app deploys. */
+export { VpceGuard } from './vpce-guard';
+export { DEFAULT_POLICY_PARAMETER_NAME, type VpceGuardProps } from './vpce-guard-props';
+export { VpceGuardStack } from './vpce-guard-stack';
+export { METRICS_NAMESPACE, MetricName } from '../lambda/metric-names';

@@ -1,0 +1,158 @@
+/**
+ * The SSM parameter that holds the guard's policy: created from an initial policy file when it
+ * does not exist yet, or an existing parameter referenced by name.
+ *
+ * A deploy must never overwrite a policy that an operator edited in SSM. A CloudFormation
+ * `AWS::SSM::Parameter` would be rewritten whenever the template's value changed, so the
+ * stack instead makes one SSM call, `PutParameter` with `Overwrite: false`, through a custom
+ * resource:
+ * - on Create and on Update alike, so that renaming the parameter creates the new one; an
+ *   existing parameter answers `ParameterAlreadyExists`, which the resource ignores;
+ * - with no call on Delete, so the policy outlives the stack;
+ * - with a role that may not overwrite: an explicit Deny on `ssm:PutParameter` when
+ *   `ssm:Overwrite` is true, so even a mistaken call cannot replace the policy.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  Stack,
+  Validations,
+  aws_iam as iam,
+  aws_logs as logs,
+  aws_ssm as ssm,
+  custom_resources as cr,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { formatPolicyErrors, parsePolicy } from '../lambda/policy';
+
+/** SSM's size limits per tier, in bytes of the value. */
+const STANDARD_TIER_MAX_BYTES = 4096;
+const ADVANCED_TIER_MAX_BYTES = 8192;
+
+/** Letters, digits and `_ . - /`; a name with a `/` is a path and starts with one. */
+const PARAMETER_NAME = /^(?:\/[a-zA-Z0-9_.-]+)+$|^[a-zA-Z0-9_.-]+$/;
+const RESERVED_PREFIX = /^\/?(?:aws|ssm)/i;
+const MAX_NAME_LENGTH = 1011;
+
+export interface PolicyParameterProps {
+  /** The parameter's name. */
+  readonly parameterName: string;
+  /** Create the parameter from this policy file when it is missing; absent: it exists. */
+  readonly initialPolicyFile?: string;
+  /** Retention of the logs of the function that creates the parameter. */
+  readonly logRetention: logs.RetentionDays;
+}
+
+export class PolicyParameter extends Construct {
+  readonly parameter: ssm.IStringParameter;
+  /** The custom resource that creates the parameter when missing; absent for an existing one. */
+  readonly creation?: cr.AwsCustomResource;
+
+  constructor(scope: Construct, id: string, props: PolicyParameterProps) {
+    super(scope, id);
+    this.parameter = ssm.StringParameter.fromStringParameterName(
+      this,
+      'Parameter',
+      props.parameterName,
+    );
+    if (props.initialPolicyFile !== undefined) {
+      const initial = readInitialPolicy(props.initialPolicyFile);
+      this.creation = this.createIfMissing(initial, props.logRetention);
+    }
+  }
+
+  private createIfMissing(initial: InitialPolicy, logRetention: logs.RetentionDays) {
+    const name = this.parameter.parameterName;
+    const putIfMissing: cr.AwsSdkCall = {
+      service: 'SSM',
+      action: 'putParameter',
+      parameters: {
+        Name: name,
+        Value: initial.text,
+        Type: 'String',
+        Tier: initial.tier,
+        Overwrite: false,
+        Description: 'vpce-guard allowlist policy. Edit it here; deploys never overwrite it.',
+      },
+      physicalResourceId: cr.PhysicalResourceId.of(name),
+      ignoreErrorCodesMatching: '^ParameterAlreadyExists$',
+    };
+    const resource = new cr.AwsCustomResource(this, 'CreateIfMissing', {
+      resourceType: 'Custom::VpceGuardPolicyParameter',
+      onCreate: putIfMissing,
+      onUpdate: putIfMissing,
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: ['ssm:PutParameter'],
+          resources: [this.parameter.parameterArn],
+        }),
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: ['ssm:PutParameter'],
+          resources: [this.parameter.parameterArn],
+          conditions: { StringEquals: { 'ssm:Overwrite': 'true' } },
+        }),
+      ]),
+      // The SDK bundled with the provider has PutParameter; fetching a newer one at deploy
+      // time would need internet access from the provider function.
+      installLatestAwsSdk: false,
+      logGroup: new logs.LogGroup(this, 'CreateIfMissingLogs', { retention: logRetention }),
+    });
+    acknowledgeProviderManagedPolicy(this);
+    return resource;
+  }
+}
+
+/**
+ * AwsCustomResource's provider is one function per stack, created by CDK with the managed
+ * policy AWSLambdaBasicExecutionRole; the acknowledgement is scoped to that function's role.
+ */
+function acknowledgeProviderManagedPolicy(scope: Construct): void {
+  const providerId = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
+  const provider = Stack.of(scope).node.findChild(providerId);
+  Validations.of(provider.node.findChild('ServiceRole')).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason:
+      "CDK's AwsCustomResource provider gets only log-writing rights from this managed policy; it runs during deployments only, and its SSM rights are a separate policy scoped to the policy parameter.",
+  });
+}
+
+/** Why a name is not an SSM parameter name, or undefined when it is one. */
+export function parameterNameProblem(name: string): string | undefined {
+  if (!PARAMETER_NAME.test(name) || name.length > MAX_NAME_LENGTH) {
+    return 'is not an SSM parameter name (letters, digits, "_", ".", "-"; a path such as /vpce-guard/policy starts with "/")';
+  }
+  if (RESERVED_PREFIX.test(name)) return 'starts with "aws" or "ssm", which SSM reserves';
+  return undefined;
+}
+
+interface InitialPolicy {
+  readonly text: string;
+  readonly tier: ssm.ParameterTier;
+}
+
+/** Reads and validates the initial policy with the guard's own validator; picks the tier. */
+function readInitialPolicy(file: string): InitialPolicy {
+  const resolved = path.resolve(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(resolved, 'utf8').trim();
+  } catch (error) {
+    throw new Error(`initialPolicyFile: cannot read ${resolved}: ${(error as Error).message}`);
+  }
+  const parsed = parsePolicy(text);
+  if (!parsed.ok) {
+    throw new Error(
+      `initialPolicyFile: ${resolved} is not a valid vpce-guard policy:\n${formatPolicyErrors(parsed.errors)}`,
+    );
+  }
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > ADVANCED_TIER_MAX_BYTES) {
+    throw new Error(
+      `initialPolicyFile: ${resolved} is ${bytes} bytes; an SSM parameter holds at most ${ADVANCED_TIER_MAX_BYTES} (Advanced tier)`,
+    );
+  }
+  const tier =
+    bytes > STANDARD_TIER_MAX_BYTES ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD;
+  return { text, tier };
+}

@@ -1,0 +1,51 @@
+/**
+ * Every queue of vpce-guard: encrypted at rest, TLS only.
+ *
+ * SQS-managed keys (SSE-SQS) rather than the stack's KMS key: EventBridge, SNS and Lambda
+ * write to these queues, and with a customer-managed key each of them would need a key-policy
+ * grant. A missing grant makes EventBridge and SNS drop the dead letter silently, which is the
+ * one failure a dead-letter queue must not have. The messages hold endpoint and service IDs,
+ * not secrets, so SQS-managed encryption is proportionate.
+ */
+import { Duration, Validations, aws_sqs as sqs } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+
+/** The SQS maximum: a dead letter outlives a long weekend and a slow investigation. */
+const DEAD_LETTER_RETENTION = Duration.days(14);
+
+export function secureQueue(scope: Construct, id: string, props: sqs.QueueProps = {}): sqs.Queue {
+  return new sqs.Queue(scope, id, {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    ...props,
+  });
+}
+
+/**
+ * A dead-letter queue. `deadLetterOf` names what sends to it when that is not another queue's
+ * redrive policy: cdk-nag (AwsSolutions-SQS3) then cannot see that it is a dead-letter queue.
+ */
+export function deadLetterQueue(scope: Construct, id: string, deadLetterOf?: string): sqs.Queue {
+  const queue = secureQueue(scope, id, { retentionPeriod: DEAD_LETTER_RETENTION });
+  if (deadLetterOf) {
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: `This queue is the dead-letter queue of ${deadLetterOf}; a dead-letter queue needs none of its own.`,
+    });
+  }
+  return queue;
+}
+
+/** The queues of one guard: where retries wait, and where each kind of failure ends. */
+export interface GuardQueues {
+  /** Work the guard could not do yet (Unsuccessful entries, throttling). */
+  readonly retryQueue: sqs.IQueue;
+  /** Retry records given up on, by the guard (after its maximum attempts) or by the redrive. */
+  readonly retryDeadLetterQueue: sqs.IQueue;
+  /** Events that EventBridge could not deliver to the guard. */
+  readonly eventsDeadLetterQueue: sqs.IQueue;
+  /** Asynchronous (SNS, EventBridge) invocations that failed every Lambda retry. */
+  readonly invocationFailureQueue: sqs.IQueue;
+  /** Connection notifications that SNS could not deliver to the guard. */
+  readonly subscriptionDeadLetterQueue: sqs.IQueue;
+}

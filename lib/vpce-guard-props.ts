@@ -1,0 +1,226 @@
+/**
+ * The props of the VpceGuard construct, their defaults, and their validation.
+ */
+import { Duration, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
+import { DEFAULTS } from '../lambda/config';
+import { parameterNameProblem } from './policy-parameter';
+import { SERVICE_ID_PATTERN } from './protected-services';
+import { RETRY_MAX_CONCURRENCY } from './triggers';
+
+export const DEFAULT_POLICY_PARAMETER_NAME = '/vpce-guard/policy';
+const DEFAULT_RECONCILE_SCHEDULE = Duration.minutes(5);
+const DEFAULT_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
+
+export interface VpceGuardProps {
+  /**
+   * The endpoint services to guard (`vpce-svc-…`). Each gets an endpoint connection
+   * notification, and the guard may reject or accept on these services only.
+   *
+   * @default - every endpoint service the account owns in the stack's Region, with no
+   * connection notifications: the scheduled sweep finds new requests.
+   */
+  readonly protectedServiceIds?: readonly string[];
+
+  /**
+   * The SSM parameter that holds the policy.
+   *
+   * @default '/vpce-guard/policy'
+   */
+  readonly policyParameterName?: string;
+
+  /**
+   * A policy file (JSON, see the README) to create the parameter from when it does not exist
+   * yet. It is validated at synth with the guard's own validator. A deploy never overwrites
+   * the parameter once it exists: edit the policy in SSM. A relative path is resolved from the
+   * directory `cdk` runs in.
+   *
+   * @default - none; required unless `useExistingPolicyParameter` is true.
+   */
+  readonly initialPolicyFile?: string;
+
+  /**
+   * Use a parameter that already exists (created by you, another stack or the vpce-guard CLI)
+   * instead of creating it. The stack never writes it.
+   *
+   * @default false
+   */
+  readonly useExistingPolicyParameter?: boolean;
+
+  /**
+   * The customer-managed KMS key of an existing SecureString policy parameter; the guard may
+   * decrypt with it, for this parameter only. Only with `useExistingPolicyParameter`.
+   *
+   * @default - the parameter is a String, or a SecureString under the AWS-managed key
+   * `aws/ssm`, which needs no grant.
+   */
+  readonly policyParameterKey?: kms.IKey;
+
+  /**
+   * How often the guard sweeps every protected service. Whole minutes, 1 to 1440.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly reconcileSchedule?: Duration;
+
+  /**
+   * Endpoint IDs per Reject or Accept call (AWS documents no maximum), 1 to 1000.
+   *
+   * @default 50
+   */
+  readonly rejectBatchSize?: number;
+
+  /**
+   * Attempts of a retry record before the guard sends it to the dead-letter queue, 1 to 100.
+   * Also the retry queue's `maxReceiveCount`.
+   *
+   * @default 5
+   */
+  readonly maxAttempts?: number;
+
+  /**
+   * Seconds the guard uses a loaded policy before it reads SSM again, 0 to 3600. A change of
+   * the parameter also takes effect at once through its Parameter Store Change event.
+   *
+   * @default 60
+   */
+  readonly policyCacheSeconds?: number;
+
+  /**
+   * An e-mail address to subscribe to the alarm topic (SNS asks it to confirm).
+   *
+   * @default - no subscription; subscribe to `alarmTopic` yourself.
+   */
+  readonly alarmEmail?: string;
+
+  /**
+   * Retention of the guard's logs (and of the policy-creating function's).
+   *
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Reserved concurrency of the guard function; at least 2, the retry queue's maximum
+   * concurrency. A new account's concurrency limit can be too low to reserve any: Lambda
+   * keeps 100 executions unreserved.
+   *
+   * @default - none: the function uses the account's unreserved concurrency.
+   */
+  readonly reservedConcurrency?: number;
+
+  /**
+   * Active X-Ray tracing of the guard function.
+   *
+   * @default false
+   */
+  readonly tracing?: boolean;
+}
+
+/** The props with every default applied. */
+export interface GuardSettings {
+  readonly protectedServiceIds: readonly string[];
+  readonly policyParameterName: string;
+  readonly initialPolicyFile?: string;
+  readonly policyParameterKey?: kms.IKey;
+  readonly reconcileSchedule: Duration;
+  readonly rejectBatchSize: number;
+  readonly maxAttempts: number;
+  readonly policyCacheSeconds: number;
+  readonly alarmEmail?: string;
+  readonly logRetention: logs.RetentionDays;
+  readonly reservedConcurrency?: number;
+  readonly tracing: boolean;
+}
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** Validates the props (every error names the prop) and applies the defaults. */
+export function resolveSettings(props: VpceGuardProps): GuardSettings {
+  const useExisting = props.useExistingPolicyParameter ?? false;
+  if (useExisting && props.initialPolicyFile !== undefined) {
+    throw new Error(
+      'initialPolicyFile cannot be used with useExistingPolicyParameter: the stack never writes an existing parameter, so the initial policy would be ignored',
+    );
+  }
+  if (!useExisting && props.initialPolicyFile === undefined) {
+    throw new Error(
+      'initialPolicyFile is required unless useExistingPolicyParameter is true: the stack creates the policy parameter from it',
+    );
+  }
+  if (!useExisting && props.policyParameterKey !== undefined) {
+    throw new Error(
+      'policyParameterKey requires useExistingPolicyParameter: the parameter the stack creates is a String',
+    );
+  }
+
+  const policyParameterName = props.policyParameterName ?? DEFAULT_POLICY_PARAMETER_NAME;
+  const nameProblem = parameterNameProblem(policyParameterName);
+  if (nameProblem) throw new Error(`policyParameterName: "${policyParameterName}" ${nameProblem}`);
+
+  const reconcileSchedule = props.reconcileSchedule ?? DEFAULT_RECONCILE_SCHEDULE;
+  const minutes = reconcileSchedule.toMinutes({ integral: false });
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
+    throw new Error(
+      `reconcileSchedule: ${reconcileSchedule.toHumanString()} is not a whole number of minutes from 1 to 1440`,
+    );
+  }
+
+  if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) {
+    throw new Error(`alarmEmail: "${props.alarmEmail}" is not an e-mail address`);
+  }
+  const reserved = props.reservedConcurrency;
+  if (
+    reserved !== undefined &&
+    !(Number.isInteger(reserved) && reserved >= RETRY_MAX_CONCURRENCY)
+  ) {
+    throw new Error(
+      `reservedConcurrency: ${reserved} is not a whole number of at least ${RETRY_MAX_CONCURRENCY}, the retry queue's maximum concurrency (less would throttle retries into the dead-letter queue)`,
+    );
+  }
+
+  return {
+    protectedServiceIds: serviceIds(props.protectedServiceIds ?? []),
+    policyParameterName,
+    initialPolicyFile: props.initialPolicyFile,
+    policyParameterKey: props.policyParameterKey,
+    reconcileSchedule,
+    rejectBatchSize: wholeNumber(
+      'rejectBatchSize',
+      props.rejectBatchSize ?? DEFAULTS.rejectBatchSize,
+      1,
+      1000,
+    ),
+    maxAttempts: wholeNumber('maxAttempts', props.maxAttempts ?? DEFAULTS.maxAttempts, 1, 100),
+    policyCacheSeconds: wholeNumber(
+      'policyCacheSeconds',
+      props.policyCacheSeconds ?? DEFAULTS.policyCacheSeconds,
+      0,
+      3600,
+    ),
+    alarmEmail: props.alarmEmail,
+    logRetention: props.logRetention ?? DEFAULT_LOG_RETENTION,
+    reservedConcurrency: reserved,
+    tracing: props.tracing ?? false,
+  };
+}
+
+function serviceIds(ids: readonly string[]): readonly string[] {
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (!SERVICE_ID_PATTERN.test(id)) {
+      throw new Error(
+        `protectedServiceIds: "${id}" is not an endpoint service ID (vpce-svc- and 8 to 17 hex digits)`,
+      );
+    }
+    if (seen.has(id)) throw new Error(`protectedServiceIds: "${id}" is listed twice`);
+    seen.add(id);
+  }
+  return ids;
+}
+
+function wholeNumber(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name}: ${value} is not a whole number from ${min} to ${max}`);
+  }
+  return value;
+}

@@ -1,0 +1,79 @@
+import { Stack, Validations, aws_iam as iam } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { SERVICE_A, SERVICE_B, synthStack } from './helpers';
+
+/** Every unacknowledged cdk-nag AwsSolutions finding, as "rule at path". */
+function findings(stack: Stack): string[] {
+  const report = new AwsSolutionsChecks().validateScope(stack);
+  return report.violations.flatMap((v) =>
+    v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`),
+  );
+}
+
+/** Every acknowledgement in the tree, as "path: rule". */
+function acknowledgements(root: IConstruct): string[] {
+  return root.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) =>
+        Object.entries(m.data as Record<string, string>).map(([id, reason]) => {
+          expect(reason.length).toBeGreaterThan(40);
+          return `${c.node.path}: ${id.replace(/^annotation::/i, '')}`;
+        }),
+      ),
+  );
+}
+
+describe('cdk-nag AwsSolutions checks', () => {
+  test.each([
+    ['protecting every service (the default app)', {}],
+    [
+      'protecting two services, traced, with reserved concurrency and an alarm e-mail',
+      {
+        'vpce-guard:protectedServiceIds': [SERVICE_A, SERVICE_B],
+        'vpce-guard:tracing': true,
+        'vpce-guard:reservedConcurrency': 5,
+        'vpce-guard:alarmEmail': 'netops@example.com',
+      },
+    ],
+    [
+      'using an existing SecureString parameter',
+      {
+        'vpce-guard:initialPolicyFile': null,
+        'vpce-guard:useExistingPolicyParameter': true,
+        'vpce-guard:policyParameterKeyArn':
+          'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      },
+    ],
+  ])('report no unacknowledged error or warning %s', (_, context) => {
+    expect(findings(synthStack(context).stack)).toEqual([]);
+  });
+
+  test('do find what they should: an unacknowledged wildcard added to the guard is reported', () => {
+    const { stack, guard } = synthStack({ 'vpce-guard:protectedServiceIds': [SERVICE_A] });
+    guard.guardFunction.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ec2:RejectVpcEndpointConnections'], resources: ['*'] }),
+    );
+    expect(findings(stack)).toEqual([
+      'AwsSolutions-IAM5[Resource::*] at VpceGuard/Guard/Function/Role/DefaultPolicy/Resource',
+    ]);
+  });
+
+  test('are acknowledged only for these findings, each on one resource, with a reason', () => {
+    const { stack } = synthStack();
+    expect(acknowledgements(stack).sort()).toEqual([
+      'VpceGuard/AWS679f53fac002430cb0da5b7982bd2287/ServiceRole: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::*]',
+      'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*]',
+      'VpceGuard/Guard/InvocationFailureQueue: AwsSolutions-SQS3',
+      'VpceGuard/Guard/Triggers/EventsDeadLetterQueue: AwsSolutions-SQS3',
+      'VpceGuard/Guard/Triggers/SubscriptionDeadLetterQueue: AwsSolutions-SQS3',
+    ]);
+  });
+
+  test('do not acknowledge the all-services wildcard when the services are named', () => {
+    const { stack } = synthStack({ 'vpce-guard:protectedServiceIds': [SERVICE_A] });
+    expect(acknowledgements(stack).filter((a) => a.includes('vpc-endpoint-service'))).toEqual([]);
+  });
+});

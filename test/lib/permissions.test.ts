@@ -1,0 +1,208 @@
+import { Stack, aws_kms as kms } from 'aws-cdk-lib';
+import {
+  ACCOUNT,
+  PARTITION,
+  SERVICE_A,
+  SERVICE_B,
+  arnOf,
+  guardInStack,
+  join,
+  propertiesOf,
+  serviceArn,
+  synthStack,
+  type Json,
+} from './helpers';
+import type { VpceGuard } from '../../lib';
+
+const POLICY_ARN = arnOf('ssm', 'parameter/vpce-guard/policy');
+
+/** The guard's own policy and the role's default policy (the wiring's grants), as synthesized. */
+function guardPolicies(
+  stack: Stack,
+  guard: VpceGuard,
+  template: ReturnType<typeof synthStack>['template'],
+) {
+  const fn = guard.node.findChild('Function');
+  const role = fn.node.findChild('Role');
+  return {
+    own: propertiesOf(stack, template, fn.node.findChild('Permissions').node.defaultChild),
+    wiring: propertiesOf(stack, template, role.node.findChild('DefaultPolicy').node.defaultChild),
+    role: propertiesOf(stack, template, role.node.defaultChild),
+  };
+}
+
+describe("the guard's permissions, protecting two services", () => {
+  const { stack, guard, template } = synthStack({
+    'vpce-guard:protectedServiceIds': [SERVICE_A, SERVICE_B],
+  });
+  const policies = guardPolicies(stack, guard, template);
+  const resolve = (value: unknown) => stack.resolve(value);
+
+  test('are exactly: Describe on *, Reject/Accept on the two services, GetParameter on the policy, SendMessage on the retry queues, its own logs', () => {
+    expect(policies.own.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'DescribeEndpointServices',
+        Effect: 'Allow',
+        Action: [
+          'ec2:DescribeVpcEndpointConnections',
+          'ec2:DescribeVpcEndpointServiceConfigurations',
+        ],
+        Resource: '*',
+      },
+      {
+        Sid: 'RejectOrAcceptConnections',
+        Effect: 'Allow',
+        Action: ['ec2:AcceptVpcEndpointConnections', 'ec2:RejectVpcEndpointConnections'],
+        Resource: [serviceArn(SERVICE_A), serviceArn(SERVICE_B)],
+      },
+      { Sid: 'ReadPolicy', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: POLICY_ARN },
+      {
+        Sid: 'SendRetryRecords',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: expect.arrayContaining([
+          resolve(guard.retryQueue.queueArn),
+          resolve(guard.deadLetterQueue.queueArn),
+        ]),
+      },
+      {
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: resolve(guard.logGroup.logGroupArn),
+      },
+    ]);
+    expect(policies.own.PolicyDocument.Statement[3].Resource).toHaveLength(2);
+  });
+
+  test('plus, from the wiring, exactly: consume the retry queue, send to the on-failure destination', () => {
+    expect(policies.wiring.PolicyDocument.Statement).toEqual(
+      expect.arrayContaining([
+        {
+          Effect: 'Allow',
+          Action: [
+            'sqs:ChangeMessageVisibility',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+            'sqs:GetQueueUrl',
+            'sqs:ReceiveMessage',
+          ],
+          Resource: resolve(guard.retryQueue.queueArn),
+        },
+        {
+          Effect: 'Allow',
+          Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+          Resource: resolve(guard.invocationFailureQueue.queueArn),
+        },
+      ]),
+    );
+    expect(policies.wiring.PolicyDocument.Statement).toHaveLength(2);
+  });
+
+  test('come from no managed policy and no inline policy of the role', () => {
+    expect(policies.role.ManagedPolicyArns).toBeUndefined();
+    expect(policies.role.Policies).toBeUndefined();
+    expect(policies.role.AssumeRolePolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+  });
+});
+
+describe("the guard's permissions, protecting every service", () => {
+  const { stack, guard, template } = synthStack();
+
+  test('allow Reject/Accept on vpc-endpoint-service/* of this account and Region only', () => {
+    const statements = guardPolicies(stack, guard, template).own.PolicyDocument.Statement;
+    expect(statements[1]).toEqual({
+      Sid: 'RejectOrAcceptConnections',
+      Effect: 'Allow',
+      Action: ['ec2:AcceptVpcEndpointConnections', 'ec2:RejectVpcEndpointConnections'],
+      Resource: serviceArn('*'),
+    });
+  });
+});
+
+describe('a SecureString policy under a customer-managed key', () => {
+  test('lets the guard decrypt with that key, for the policy parameter only', () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { stack, guard, template } = guardInStack((scope) => ({
+      useExistingPolicyParameter: true,
+      policyParameterKey: kms.Key.fromKeyArn(scope, 'Key', keyArn),
+    }));
+    const statements = guardPolicies(stack, guard, template).own.PolicyDocument.Statement;
+    expect(statements).toContainEqual({
+      Sid: 'DecryptPolicy',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: keyArn,
+      Condition: { StringEquals: { 'kms:EncryptionContext:PARAMETER_ARN': POLICY_ARN } },
+    });
+  });
+
+  test('and without one the guard has no KMS permission at all', () => {
+    const { stack, guard, template } = synthStack();
+    const { own, wiring } = guardPolicies(stack, guard, template);
+    expect(JSON.stringify([own, wiring])).not.toMatch(/kms:/);
+  });
+});
+
+describe('X-Ray tracing', () => {
+  test("adds CDK's two X-Ray actions to the wiring's policy, and nothing when off", () => {
+    const traced = synthStack({ 'vpce-guard:tracing': true });
+    const { wiring } = guardPolicies(traced.stack, traced.guard, traced.template);
+    expect(wiring.PolicyDocument.Statement).toContainEqual({
+      Effect: 'Allow',
+      Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      Resource: '*',
+    });
+    traced.template.hasResourceProperties('AWS::Lambda::Function', {
+      TracingConfig: { Mode: 'Active' },
+    });
+    expect(JSON.stringify(synthStack().template.toJSON())).not.toMatch(/xray:/);
+  });
+});
+
+describe('no wildcard action anywhere', () => {
+  /** Every policy document in the template, with where it is. */
+  function policyDocuments(template: ReturnType<typeof synthStack>['template']) {
+    const documents: { where: string; statements: Json[] }[] = [];
+    for (const [id, resource] of Object.entries<Json>(template.toJSON().Resources)) {
+      const p = resource.Properties ?? {};
+      const found = [
+        p.PolicyDocument,
+        p.KeyPolicy,
+        p.AssumeRolePolicyDocument,
+        ...(p.Policies ?? []).map((inline: Json) => inline.PolicyDocument),
+      ].filter(Boolean);
+      for (const document of found) documents.push({ where: id, statements: document.Statement });
+    }
+    return documents;
+  }
+
+  test.each([
+    ['protecting every service', {}],
+    [
+      'protecting two services with tracing',
+      { 'vpce-guard:protectedServiceIds': [SERVICE_A, SERVICE_B], 'vpce-guard:tracing': true },
+    ],
+  ])(
+    'no Allow statement names an action with "*" (%s), but for the key administrators',
+    (_, context) => {
+      const { template } = synthStack(context);
+      const wildcards = policyDocuments(template).flatMap(({ where, statements }) =>
+        statements
+          .filter((s) => s.Effect === 'Allow')
+          .flatMap((s) => [s.Action].flat().map((action: string) => ({ where, action, s })))
+          .filter(({ action }) => action.includes('*')),
+      );
+      // AWS's default key policy: the account's IAM decides who administers the key.
+      expect(wildcards.map(({ where, action, s }) => [where, action, s.Principal])).toEqual([
+        [
+          expect.stringMatching(/^GuardTopicsKey/),
+          'kms:*',
+          { AWS: join('arn:', PARTITION, ':iam::', ACCOUNT, ':root') },
+        ],
+      ]);
+    },
+  );
+});

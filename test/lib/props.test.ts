@@ -1,0 +1,112 @@
+import { Duration, aws_kms as kms } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import type { VpceGuardProps } from '../../lib';
+import { EXAMPLE_POLICY, SERVICE_A, guardInStack } from './helpers';
+
+const created = { initialPolicyFile: EXAMPLE_POLICY };
+
+describe('VpceGuard props', () => {
+  test.each<[string, VpceGuardProps, string]>([
+    [
+      'an initial policy with an existing parameter',
+      { useExistingPolicyParameter: true, initialPolicyFile: EXAMPLE_POLICY },
+      'initialPolicyFile cannot be used with useExistingPolicyParameter: the stack never writes an existing parameter, so the initial policy would be ignored',
+    ],
+    [
+      'neither an initial policy nor an existing parameter',
+      {},
+      'initialPolicyFile is required unless useExistingPolicyParameter is true: the stack creates the policy parameter from it',
+    ],
+    [
+      'a policy key for a parameter the stack creates',
+      { ...created, policyParameterKey: 'key' as unknown as kms.IKey },
+      'policyParameterKey requires useExistingPolicyParameter: the parameter the stack creates is a String',
+    ],
+    [
+      'a malformed service ID',
+      { ...created, protectedServiceIds: ['vpce-svc-XYZ'] },
+      'protectedServiceIds: "vpce-svc-XYZ" is not an endpoint service ID (vpce-svc- and 8 to 17 hex digits)',
+    ],
+    [
+      'a service listed twice',
+      { ...created, protectedServiceIds: [SERVICE_A, SERVICE_A] },
+      `protectedServiceIds: "${SERVICE_A}" is listed twice`,
+    ],
+    [
+      'a parameter name that is not a path',
+      { ...created, policyParameterName: 'vpce-guard/policy' },
+      'policyParameterName: "vpce-guard/policy" is not an SSM parameter name (letters, digits, "_", ".", "-"; a path such as /vpce-guard/policy starts with "/")',
+    ],
+    [
+      'a parameter name SSM reserves',
+      { ...created, policyParameterName: '/aws/policy' },
+      'policyParameterName: "/aws/policy" starts with "aws" or "ssm", which SSM reserves',
+    ],
+    [
+      'a schedule of part of a minute',
+      { ...created, reconcileSchedule: Duration.seconds(90) },
+      'reconcileSchedule: 1 minute 30 seconds is not a whole number of minutes from 1 to 1440',
+    ],
+    [
+      'a schedule over a day',
+      { ...created, reconcileSchedule: Duration.days(2) },
+      'reconcileSchedule: 2 days is not a whole number of minutes from 1 to 1440',
+    ],
+    [
+      'a batch size of 0',
+      { ...created, rejectBatchSize: 0 },
+      'rejectBatchSize: 0 is not a whole number from 1 to 1000',
+    ],
+    [
+      'a fractional maximum of attempts',
+      { ...created, maxAttempts: 2.5 },
+      'maxAttempts: 2.5 is not a whole number from 1 to 100',
+    ],
+    [
+      'a cache of over an hour',
+      { ...created, policyCacheSeconds: 3601 },
+      'policyCacheSeconds: 3601 is not a whole number from 0 to 3600',
+    ],
+    [
+      'a reserved concurrency below the retry queue’s maximum concurrency',
+      { ...created, reservedConcurrency: 1 },
+      "reservedConcurrency: 1 is not a whole number of at least 2, the retry queue's maximum concurrency (less would throttle retries into the dead-letter queue)",
+    ],
+    [
+      'an alarm address that is not one',
+      { ...created, alarmEmail: 'netops' },
+      'alarmEmail: "netops" is not an e-mail address',
+    ],
+  ])('refuse %s', (_, props, message) => {
+    expect(() => guardInStack(props)).toThrow(message);
+  });
+
+  test('accept the bounds of every range', () => {
+    expect(() =>
+      guardInStack({
+        ...created,
+        reconcileSchedule: Duration.minutes(1),
+        rejectBatchSize: 1000,
+        maxAttempts: 1,
+        policyCacheSeconds: 0,
+        reservedConcurrency: 2,
+      }),
+    ).not.toThrow();
+  });
+
+  test('default to every service, /vpce-guard/policy, a 5-minute sweep and the guard’s own defaults', () => {
+    const { guard, template } = guardInStack();
+    expect(guard.policyParameterName).toBe('/vpce-guard/policy');
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          PROTECTED_SERVICE_IDS: Match.absent(),
+          POLICY_CACHE_SECONDS: '60',
+          REJECT_BATCH_SIZE: '50',
+          MAX_ATTEMPTS: '5',
+        }),
+      },
+    });
+  });
+});
