@@ -18,7 +18,9 @@ import {
   type Failure,
   type Outcome,
   reconcileService,
+  type ReconcileSummary,
   type ServiceReport,
+  summarise,
   type Target,
 } from './reconcile';
 import {
@@ -45,14 +47,8 @@ export interface GuardDeps {
 }
 
 /** What an invocation did, in numbers (the response of a manual invocation). */
-export interface GuardSummary {
+export interface GuardSummary extends ReconcileSummary {
   readonly trigger: Trigger['kind'];
-  readonly services: number;
-  readonly evaluated: number;
-  readonly rejected: number;
-  readonly accepted: number;
-  readonly kept: number;
-  readonly unsuccessful: number;
   readonly retriesQueued: number;
 }
 
@@ -122,7 +118,7 @@ async function reconcileTrigger(
   const retries = retryable(failures).map((failure) => retryRecordFor(failure, now));
   // A send that fails throws: the invocation fails and AWS retries the whole event.
   await queueRetries(retries, deps);
-  return summarise(trigger.kind, reports, retries.length);
+  return { trigger: trigger.kind, ...summarise(reports), retriesQueued: retries.length };
 }
 
 /** The services a trigger concerns, limited to the protected ones. */
@@ -385,37 +381,6 @@ function retryable(failures: readonly Failure[]): Failure[] {
   return failures.filter((f) => f.retryable);
 }
 
-function summarise(
-  kind: Trigger['kind'],
-  reports: readonly ServiceReport[],
-  retriesQueued: number,
-): GuardSummary {
-  const outcomes = reports.flatMap((r) => r.outcomes);
-  const done = (action: string) =>
-    outcomes.filter(
-      (o) => o.decision.action === action && (o.result === 'done' || o.result === 'dryRun'),
-    ).length;
-  return {
-    trigger: kind,
-    services: reports.length,
-    evaluated: outcomes.filter((o) => o.decision.action !== 'skip').length,
-    rejected: done('reject'),
-    accepted: done('accept'),
-    kept: outcomes.filter((o) => o.decision.action === 'keep').length,
-    unsuccessful: outcomes.filter((o) => o.result === 'failed').length,
-    retriesQueued,
-  };
-}
-
 function emptySummary(kind: Trigger['kind']): GuardSummary {
-  return {
-    trigger: kind,
-    services: 0,
-    evaluated: 0,
-    rejected: 0,
-    accepted: 0,
-    kept: 0,
-    unsuccessful: 0,
-    retriesQueued: 0,
-  };
+  return { trigger: kind, ...summarise([]), retriesQueued: 0 };
 }

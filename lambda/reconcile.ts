@@ -191,6 +191,32 @@ async function changeBatch(
   };
 }
 
+/** A run in numbers; a dry run counts what it would have done. */
+export interface ReconcileSummary {
+  readonly services: number;
+  readonly evaluated: number;
+  readonly rejected: number;
+  readonly accepted: number;
+  readonly kept: number;
+  readonly unsuccessful: number;
+}
+
+export function summarise(reports: readonly ServiceReport[]): ReconcileSummary {
+  const outcomes = reports.flatMap((r) => r.outcomes);
+  const acted = (action: string) =>
+    outcomes.filter(
+      (o) => o.decision.action === action && (o.result === 'done' || o.result === 'dryRun'),
+    ).length;
+  return {
+    services: reports.length,
+    evaluated: outcomes.filter((o) => o.decision.action !== 'skip').length,
+    rejected: acted('reject'),
+    accepted: acted('accept'),
+    kept: outcomes.filter((o) => o.decision.action === 'keep').length,
+    unsuccessful: outcomes.filter((o) => o.result === 'failed').length,
+  };
+}
+
 export function toApiError(error: unknown): ApiError {
   if (error instanceof Error) {
     const code = (error as { Code?: string }).Code ?? error.name;

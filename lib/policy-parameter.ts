@@ -24,10 +24,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { formatPolicyErrors, parsePolicy } from '../lambda/policy';
-
-/** SSM's size limits per tier, in bytes of the value. */
-const STANDARD_TIER_MAX_BYTES = 4096;
-const ADVANCED_TIER_MAX_BYTES = 8192;
+import { smallestTier, TIER_MAX_BYTES } from '../lambda/policy-storage';
 
 /** Letters, digits and `_ . - /`; a name with a `/` is a path and starts with one. */
 const PARAMETER_NAME = /^(?:\/[a-zA-Z0-9_.-]+)+$|^[a-zA-Z0-9_.-]+$/;
@@ -147,12 +144,14 @@ function readInitialPolicy(file: string): InitialPolicy {
     );
   }
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > ADVANCED_TIER_MAX_BYTES) {
+  const tier = smallestTier(bytes);
+  if (!tier) {
     throw new Error(
-      `initialPolicyFile: ${resolved} is ${bytes} bytes; an SSM parameter holds at most ${ADVANCED_TIER_MAX_BYTES} (Advanced tier)`,
+      `initialPolicyFile: ${resolved} is ${bytes} bytes; an SSM parameter holds at most ${TIER_MAX_BYTES.Advanced} (Advanced tier)`,
     );
   }
-  const tier =
-    bytes > STANDARD_TIER_MAX_BYTES ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD;
-  return { text, tier };
+  return {
+    text,
+    tier: tier === 'Advanced' ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD,
+  };
 }

@@ -3,11 +3,12 @@
  */
 import { Duration, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
 import { DEFAULTS } from '../lambda/config';
+import { DEFAULT_POLICY_PARAMETER_NAME } from '../lambda/policy-storage';
 import { parameterNameProblem } from './policy-parameter';
 import { SERVICE_ID_PATTERN } from './protected-services';
 import { RETRY_MAX_CONCURRENCY } from './triggers';
 
-export const DEFAULT_POLICY_PARAMETER_NAME = '/vpce-guard/policy';
+export { DEFAULT_POLICY_PARAMETER_NAME };
 const DEFAULT_RECONCILE_SCHEDULE = Duration.minutes(5);
 const DEFAULT_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
 

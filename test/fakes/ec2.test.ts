@@ -277,6 +277,24 @@ describe('RejectVpcEndpointConnections and AcceptVpcEndpointConnections', () => 
     expect(ec2.connection(pending)?.vpcEndpointState).toBe('available');
   });
 
+  test('changedAt tells when a call changed a state, and only a call', async () => {
+    const serviceId = ec2.addService();
+    const pending = ec2.addConnection({ serviceId, owner: OWNER });
+    const deleted = ec2.addConnection({ serviceId, owner: OWNER });
+    ec2.setState(deleted, 'deleted');
+    const before = Date.now();
+
+    await client.send(
+      new RejectVpcEndpointConnectionsCommand({
+        ServiceId: serviceId,
+        VpcEndpointIds: [pending, deleted],
+      }),
+    );
+
+    expect(ec2.changedAt(pending)?.getTime()).toBeGreaterThanOrEqual(before);
+    expect(ec2.changedAt(deleted)).toBeUndefined();
+  });
+
   test('an empty Unsuccessful parses as an empty list', async () => {
     const serviceId = ec2.addService();
     const pending = ec2.addConnection({ serviceId, owner: OWNER });

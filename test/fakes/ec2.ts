@@ -131,6 +131,8 @@ export class FakeEc2 {
    */
   private readonly connectionsByService = new Map<string, Row<VpcEndpointConnection>[]>();
   private readonly connectionRows: Row<VpcEndpointConnection>[] = [];
+  /** When Reject or Accept last changed each endpoint's state (epoch ms). */
+  private readonly changedAtById = new Map<string, number>();
 
   private constructor(options: FakeEc2Options) {
     this.region = options.region;
@@ -211,6 +213,15 @@ export class FakeEc2 {
         ? this.connectionRows
         : (this.connectionsByService.get(serviceId) ?? []);
     return rows.map((row) => ({ ...row.value }));
+  }
+
+  /**
+   * When a Reject or Accept call last changed the state of `endpointId` (not `setState`): how the
+   * benchmark times the last rejection of a burst.
+   */
+  changedAt(endpointId: string): Date | undefined {
+    const at = this.changedAtById.get(endpointId);
+    return at === undefined ? undefined : new Date(at);
   }
 
   /**
@@ -424,6 +435,7 @@ export class FakeEc2 {
         );
       } else {
         connection.vpcEndpointState = transition.to;
+        this.changedAtById.set(id, Date.now());
       }
     }
     return { unsuccessful };

@@ -1,5 +1,7 @@
 import {
   DeleteParameterCommand,
+  DescribeParametersCommand,
+  type DescribeParametersCommandInput,
   GetParameterCommand,
   ParameterAlreadyExists,
   ParameterNotFound,
@@ -125,4 +127,85 @@ test('failNext injects an error into the next calls of an operation', async () =
     ['GetParameter', true],
     ['GetParameter', false],
   ]);
+});
+
+const describeParameters = (input: DescribeParametersCommandInput) =>
+  client.send(new DescribeParametersCommand(input));
+
+test('DescribeParameters returns the metadata of the named parameter, without its value', async () => {
+  ssm.setParameter('/vpce-guard/policy', '{}');
+  await client.send(
+    new PutParameterCommand({
+      Name: '/vpce-guard/policy',
+      Value: 'x'.repeat(5000),
+      Tier: 'Advanced',
+      Overwrite: true,
+    }),
+  );
+  ssm.setParameter('/vpce-guard/policy-old', '{}');
+
+  const { Parameters, NextToken } = await describeParameters({
+    ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: ['/vpce-guard/policy'] }],
+  });
+
+  expect(NextToken).toBeUndefined();
+  expect(Parameters).toEqual([
+    {
+      Name: '/vpce-guard/policy',
+      ARN: 'arn:aws:ssm:eu-west-1:999988887777:parameter/vpce-guard/policy',
+      Type: 'String',
+      LastModifiedDate: expect.any(Date),
+      Version: 2,
+      Tier: 'Advanced',
+      Policies: [],
+      DataType: 'text',
+    },
+  ]);
+});
+
+test('a SecureString keeps the key PutParameter named, and an overwrite without one goes back to the default key', async () => {
+  const put = (KeyId?: string) =>
+    client.send(
+      new PutParameterCommand({
+        Name: '/secret',
+        Value: 'v',
+        Type: 'SecureString',
+        Overwrite: true,
+        KeyId,
+      }),
+    );
+  const keyId = async () =>
+    (await describeParameters({ ParameterFilters: [{ Key: 'Name', Values: ['/secret'] }] }))
+      .Parameters?.[0]?.KeyId;
+
+  await put('alias/vpce-guard');
+  expect(await keyId()).toBe('alias/vpce-guard');
+  await put();
+  expect(await keyId()).toBe('alias/aws/ssm');
+  expect(ssm.parameter('/secret')?.keyId).toBe('alias/aws/ssm');
+});
+
+test('DescribeParameters filters by name prefix and pages in name order', async () => {
+  for (const name of ['/b/2', '/a/1', '/b/1', '/b/3']) ssm.setParameter(name, '{}');
+
+  const first = await describeParameters({
+    ParameterFilters: [{ Key: 'Name', Option: 'BeginsWith', Values: ['/b/'] }],
+    MaxResults: 2,
+  });
+  const second = await describeParameters({
+    ParameterFilters: [{ Key: 'Name', Option: 'BeginsWith', Values: ['/b/'] }],
+    MaxResults: 2,
+    NextToken: first.NextToken,
+  });
+
+  expect(first.Parameters?.map((p) => p.Name)).toEqual(['/b/1', '/b/2']);
+  expect(second.Parameters?.map((p) => p.Name)).toEqual(['/b/3']);
+  expect(second.NextToken).toBeUndefined();
+  expect(ssm.count('DescribeParameters')).toBe(2);
+});
+
+test('DescribeParameters refuses filter keys the fake does not model', async () => {
+  await expect(
+    describeParameters({ ParameterFilters: [{ Key: 'Type', Values: ['String'] }] }),
+  ).rejects.toMatchObject({ name: 'InvalidFilterKey' });
 });

@@ -3,7 +3,8 @@ import { AwsError, listen, type Listening } from './http';
 import { CallLog, FaultPlan, type CallRecord, type Fault } from './instrumentation';
 import { jsonRpcHandler, type JsonObject } from './json-rpc';
 
-export type SsmOperation = 'GetParameter' | 'PutParameter' | 'DeleteParameter';
+export type SsmOperation =
+  'GetParameter' | 'PutParameter' | 'DeleteParameter' | 'DescribeParameters';
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 export type ParameterTier = 'Standard' | 'Advanced';
 
@@ -14,6 +15,11 @@ const isParameterType = (type: unknown): type is ParameterType =>
 /** Largest value per tier, in bytes (Standard 4 KB, Advanced 8 KB). */
 const MAX_VALUE_BYTES: Readonly<Record<ParameterTier, number>> = { Standard: 4096, Advanced: 8192 };
 
+/** The key SSM encrypts a SecureString with when `PutParameter` names none. */
+const DEFAULT_KEY_ID = 'alias/aws/ssm';
+/** DescribeParameters' `MaxResults`: 1 to 50. */
+const MAX_DESCRIBE_RESULTS = 50;
+
 export interface StoredParameter {
   name: string;
   type: ParameterType;
@@ -21,6 +27,8 @@ export interface StoredParameter {
   version: number;
   tier: ParameterTier;
   lastModifiedDate: Date;
+  /** A SecureString's KMS key, as `PutParameter` named it (else SSM's default key). */
+  keyId?: string;
 }
 
 export interface FakeSsmOptions {
@@ -46,6 +54,7 @@ export class FakeSsm {
           GetParameter: (input) => fake.get(input),
           PutParameter: (input) => fake.put(input),
           DeleteParameter: (input) => fake.delete(input),
+          DescribeParameters: (input) => fake.describe(input),
         },
         log: fake.log,
         faults: fake.faults,
@@ -103,7 +112,7 @@ export class FakeSsm {
         Value: encrypted ? Buffer.from(p.value).toString('base64') : p.value,
         Version: p.version,
         LastModifiedDate: p.lastModifiedDate.getTime() / 1000,
-        ARN: `arn:aws:ssm:${this.options.region}:${this.options.accountId}:parameter/${p.name.replace(/^\//, '')}`,
+        ARN: this.arn(p.name),
         DataType: 'text',
       },
     };
@@ -140,6 +149,10 @@ export class FakeSsm {
       version: (existing?.version ?? 0) + 1,
       tier,
       lastModifiedDate: new Date(),
+      // Like SSM, an overwrite that names no key goes back to the default key.
+      ...(type === 'SecureString'
+        ? { keyId: typeof input.KeyId === 'string' ? input.KeyId : DEFAULT_KEY_ID }
+        : {}),
     };
     this.parameters.set(name, stored);
     return { Version: stored.version, Tier: tier };
@@ -148,6 +161,36 @@ export class FakeSsm {
   private delete(input: JsonObject): JsonObject {
     this.parameters.delete(this.existing(requiredString(input, 'Name')).name);
     return {};
+  }
+
+  /** Metadata without values, sorted by name; the only filter is `Name` (`Equals`, `BeginsWith`). */
+  private describe(input: JsonObject): JsonObject {
+    const matches = nameFilters(input.ParameterFilters);
+    const size = describePageSize(input.MaxResults);
+    const after = typeof input.NextToken === 'string' ? decodeNameToken(input.NextToken) : '';
+    const found = [...this.parameters.values()]
+      .filter((p) => p.name > after && matches(p.name))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const page = found.slice(0, size);
+    const last = page[page.length - 1];
+    return {
+      Parameters: page.map((p) => ({
+        Name: p.name,
+        ARN: this.arn(p.name),
+        Type: p.type,
+        ...(p.keyId ? { KeyId: p.keyId } : {}),
+        LastModifiedDate: p.lastModifiedDate.getTime() / 1000,
+        Version: p.version,
+        Tier: p.tier,
+        Policies: [],
+        DataType: 'text',
+      })),
+      ...(found.length > size && last ? { NextToken: encodeNameToken(last.name) } : {}),
+    };
+  }
+
+  private arn(name: string): string {
+    return `arn:aws:ssm:${this.options.region}:${this.options.accountId}:parameter/${name.replace(/^\//, '')}`;
   }
 
   private existing(name: string): StoredParameter {
@@ -189,6 +232,60 @@ function chooseTier(
     );
   }
   return tier;
+}
+
+/** The predicate of DescribeParameters' `ParameterFilters`; this fake knows only the `Name` key. */
+function nameFilters(filters: unknown): (name: string) => boolean {
+  if (filters === undefined) return () => true;
+  if (!Array.isArray(filters)) {
+    throw new AwsError('ValidationException', 'ParameterFilters must be a list');
+  }
+  const predicates = filters.map((filter: JsonObject) => {
+    const values = Array.isArray(filter.Values) ? (filter.Values as string[]) : [];
+    if (filter.Key !== 'Name') {
+      throw new AwsError(
+        'InvalidFilterKey',
+        `The filter key ${String(filter.Key)} is not supported by this fake`,
+      );
+    }
+    if (filter.Option === 'BeginsWith')
+      return (name: string) => values.some((v) => name.startsWith(v));
+    if (filter.Option === undefined || filter.Option === 'Equals') {
+      return (name: string) => values.includes(name);
+    }
+    throw new AwsError(
+      'InvalidFilterOption',
+      `The filter option ${String(filter.Option)} is not valid for Name`,
+    );
+  });
+  return (name) => predicates.every((matches) => matches(name));
+}
+
+function describePageSize(value: unknown): number {
+  if (value === undefined) return MAX_DESCRIBE_RESULTS;
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > MAX_DESCRIBE_RESULTS
+  ) {
+    throw new AwsError(
+      'ValidationException',
+      `1 validation error detected: Value '${String(value)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${MAX_DESCRIBE_RESULTS}`,
+    );
+  }
+  return value;
+}
+
+/** Opaque to clients, like AWS's: the name of the last parameter returned. */
+const encodeNameToken = (name: string): string =>
+  Buffer.from(`after:${name}`).toString('base64url');
+
+function decodeNameToken(token: string): string {
+  const name = /^after:(.+)$/s.exec(Buffer.from(token, 'base64url').toString())?.[1];
+  if (name === undefined)
+    throw new AwsError('InvalidNextToken', 'The specified token is not valid.');
+  return name;
 }
 
 /** A required string member, with the error AWS's request validation gives when it is absent. */

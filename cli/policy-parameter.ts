@@ -1,0 +1,128 @@
+/**
+ * The policy's SSM parameter, as the CLI reads and writes it: the value, and the metadata a
+ * safe overwrite must keep (type, tier, KMS key).
+ */
+import {
+  DescribeParametersCommand,
+  GetParameterCommand,
+  type ParameterTier,
+  type ParameterType,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { parsePolicy, type Policy } from '../lambda/policy';
+import { smallestTier, type Tier, TIER_MAX_BYTES } from '../lambda/policy-storage';
+import { CliError } from './errors';
+import { invalidPolicy } from './policy-file';
+
+export interface LiveParameter {
+  readonly name: string;
+  readonly text: string;
+  readonly version: number;
+  readonly type: ParameterType;
+}
+
+/** What an overwrite must keep that GetParameter does not tell. */
+export interface ParameterStorage {
+  readonly tier: Tier;
+  /** A SecureString's KMS key: an overwrite that names none would switch to the default key. */
+  readonly keyId?: string;
+}
+
+/** The parameter as it is now, or undefined when it does not exist. */
+export async function readPolicyParameter(
+  ssm: SSMClient,
+  name: string,
+): Promise<LiveParameter | undefined> {
+  try {
+    const { Parameter } = await ssm.send(
+      new GetParameterCommand({ Name: name, WithDecryption: true }),
+    );
+    return {
+      name,
+      text: Parameter?.Value ?? '',
+      version: Parameter?.Version ?? 0,
+      type: (Parameter?.Type ?? 'String') as ParameterType,
+    };
+  } catch (error) {
+    if ((error as Error).name === 'ParameterNotFound') return undefined;
+    throw error;
+  }
+}
+
+/** The tier and key of an existing parameter (DescribeParameters: GetParameter tells neither). */
+export async function readParameterStorage(
+  ssm: SSMClient,
+  name: string,
+): Promise<ParameterStorage> {
+  const { Parameters = [] } = await ssm.send(
+    new DescribeParametersCommand({
+      ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }],
+    }),
+  );
+  const found = Parameters.find((p) => p.Name === name);
+  return {
+    tier: found?.Tier === 'Advanced' ? 'Advanced' : 'Standard',
+    ...(found?.KeyId ? { keyId: found.KeyId } : {}),
+  };
+}
+
+/** The live policy, parsed: a CliError when the parameter is missing or invalid. */
+export async function readLivePolicy(
+  ssm: SSMClient,
+  name: string,
+): Promise<{ readonly policy: Policy; readonly label: string }> {
+  const live = await readPolicyParameter(ssm, name);
+  if (!live) throw missingParameter(name);
+  const label = `${name} version ${live.version}`;
+  const parsed = parsePolicy(live.text);
+  if (!parsed.ok) throw invalidPolicy(`the live policy in ${label}`, parsed.errors);
+  return { policy: parsed.policy, label };
+}
+
+export function missingParameter(name: string): CliError {
+  return new CliError(
+    `SSM parameter ${name} does not exist in this account and Region (deploy the stack, or run vpce-guard policy push)`,
+  );
+}
+
+/**
+ * The smallest tier that holds `bytes`, but never below the live one: SSM refuses to move a
+ * parameter back from Advanced to Standard.
+ */
+export function chooseTier(bytes: number, liveTier?: Tier): Tier {
+  const tier = smallestTier(bytes);
+  if (!tier) {
+    throw new CliError(
+      `the policy is ${bytes} bytes; an SSM parameter holds at most ${TIER_MAX_BYTES.Advanced} (Advanced tier): shorten it (descriptions, rules that could be merged)`,
+    );
+  }
+  return liveTier === 'Advanced' ? 'Advanced' : tier;
+}
+
+/** What a push writes: a new parameter is a String, as the stack creates it. */
+export interface ParameterWrite {
+  readonly name: string;
+  readonly text: string;
+  readonly tier: Tier;
+  readonly type: ParameterType;
+  readonly keyId?: string;
+}
+
+/** Overwrites (or creates) the parameter. */
+export async function writePolicyParameter(
+  ssm: SSMClient,
+  write: ParameterWrite,
+): Promise<{ readonly version: number; readonly tier: ParameterTier }> {
+  const output = await ssm.send(
+    new PutParameterCommand({
+      Name: write.name,
+      Value: write.text,
+      Type: write.type,
+      Tier: write.tier,
+      Overwrite: true,
+      ...(write.keyId ? { KeyId: write.keyId } : {}),
+    }),
+  );
+  return { version: output.Version ?? 0, tier: output.Tier ?? write.tier };
+}

@@ -1,0 +1,64 @@
+/**
+ * How `vpce-guard reconcile` reports a run: a table of outcomes per service, a summary with
+ * the guard's own counts, and one line per piece of work that failed.
+ */
+import type { Failure, Outcome, ReconcileSummary } from '../lambda/reconcile';
+import { formatTable } from './table';
+
+export function outcomeTable(outcomes: readonly Outcome[]): string {
+  return formatTable<Outcome>(
+    [
+      { header: 'endpoint', value: (o) => o.connection.endpointId },
+      { header: 'owner', value: (o) => o.connection.owner },
+      { header: 'region', value: (o) => o.connection.region },
+      { header: 'decision', value: (o) => o.decision.action },
+      { header: 'result', value: resultText },
+      { header: 'reason', value: (o) => o.decision.reason },
+    ],
+    outcomes,
+  );
+}
+
+export function summaryTable(summary: ReconcileSummary): string {
+  const count = (header: keyof ReconcileSummary) => ({
+    header,
+    value: (s: ReconcileSummary) => String(s[header]),
+    align: 'right' as const,
+  });
+  return formatTable(
+    [
+      count('services'),
+      count('evaluated'),
+      count('rejected'),
+      count('accepted'),
+      count('kept'),
+      count('unsuccessful'),
+    ],
+    [summary],
+  );
+}
+
+/** One line per failed piece of work: the service, what failed, and AWS's error. */
+export function failureLines(failures: readonly Failure[]): string[] {
+  return failures.map((f) => {
+    const what =
+      f.action === 'describe'
+        ? 'could not read its connections'
+        : `${f.action} failed for ${f.endpointIds.length > 0 ? f.endpointIds.join(', ') : 'the whole service'}`;
+    return `${f.serviceId}: ${what}: ${f.error.code}: ${f.error.message}`;
+  });
+}
+
+function resultText(outcome: Outcome): string {
+  const { action } = outcome.decision;
+  switch (outcome.result) {
+    case 'done':
+      return action === 'reject' ? 'rejected' : 'accepted';
+    case 'dryRun':
+      return `would ${action}`;
+    case 'failed':
+      return `failed: ${outcome.error?.code ?? 'unknown error'}`;
+    case 'none':
+      return action === 'keep' ? 'left as is' : 'skipped';
+  }
+}

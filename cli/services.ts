@@ -1,0 +1,52 @@
+/**
+ * The services that status and reconcile look at: those named with --service, else every
+ * one the account owns in the Region, as the guard does when no protected services are set.
+ */
+import type { ParseArgsOptionsConfig } from 'node:util';
+import { listOwnedServiceIds } from '../lambda/ec2';
+import { isServiceId } from '../lambda/triggers';
+import { type AwsClients, regionOf } from './aws';
+import { LIVE_POLICY_OPTIONS, LIVE_POLICY_OPTIONS_HELP } from './command';
+import { UsageError } from './errors';
+import type { Output } from './io';
+
+/** --service, with the options of every command that reads the live policy. */
+export const SERVICES_OPTIONS = {
+  ...LIVE_POLICY_OPTIONS,
+  service: { type: 'string', multiple: true },
+} as const satisfies ParseArgsOptionsConfig;
+
+export const SERVICES_OPTIONS_HELP = `  --service <id>        only this endpoint service (repeat for more; default: every
+                        service the account owns in the Region)
+${LIVE_POLICY_OPTIONS_HELP}`;
+
+/** Checks the shape of each --service before any AWS call. */
+export function serviceIdsOption(values: readonly string[] | undefined): readonly string[] {
+  const bad = values?.find((id) => !isServiceId(id));
+  if (bad !== undefined) {
+    throw new UsageError(`--service: "${bad}" is not an endpoint service ID (vpce-svc-…)`);
+  }
+  return [...new Set(values ?? [])];
+}
+
+export interface Targets {
+  readonly serviceIds: readonly string[];
+  /** The clients' Region: that of consumers whose connection names none. */
+  readonly homeRegion: string;
+}
+
+/** The services to look at; says so on `out` when there are none, which is often the wrong Region. */
+export async function resolveTargets(
+  aws: AwsClients,
+  named: readonly string[],
+  out: Output,
+): Promise<Targets> {
+  const serviceIds = named.length > 0 ? named : await listOwnedServiceIds(aws.ec2);
+  const homeRegion = await regionOf(aws);
+  if (serviceIds.length === 0) {
+    out.write(
+      `\nNo endpoint service: this account owns none in ${homeRegion} (check --region and --profile).\n`,
+    );
+  }
+  return { serviceIds, homeRegion };
+}
