@@ -58,6 +58,8 @@ function resultText(outcome: Outcome): string {
       return `would ${action}`;
     case 'failed':
       return `failed: ${outcome.error?.code ?? 'unknown error'}`;
+    case 'deferred':
+      return 'not attempted: out of time';
     case 'none':
       return action === 'keep' ? 'left as is' : 'skipped';
   }

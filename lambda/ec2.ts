@@ -17,6 +17,8 @@ import type { Connection } from './policy';
 
 /** The largest page EC2 serves: fewer round trips on services with many connections. */
 const PAGE_SIZE = 1000;
+/** Endpoint IDs per `vpc-endpoint-id` filter: well under EC2's cap on a filter's values. */
+const MAX_FILTER_VALUES = 100;
 
 /** The states worth reading: AWS documents both spellings, and filter values are literal. */
 export const PENDING_STATES = ['pendingAcceptance', 'PendingAcceptance'];
@@ -40,12 +42,30 @@ export async function describeConnections(
   homeRegion: string,
   onPage?: () => void,
 ): Promise<Connection[]> {
-  const filters: Filter[] = [{ Name: 'service-id', Values: [query.serviceId] }];
-  if (query.endpointIds?.length) {
-    filters.push({ Name: 'vpc-endpoint-id', Values: [...query.endpointIds] });
+  if (!query.endpointIds?.length)
+    return describePages(ec2, filtersFor(query), query.serviceId, homeRegion, onPage);
+  // EC2 caps the values of one filter (200 for the Describe calls that document it).
+  const connections: Connection[] = [];
+  for (const ids of chunk(query.endpointIds, MAX_FILTER_VALUES)) {
+    const filters = [...filtersFor(query), { Name: 'vpc-endpoint-id', Values: ids }];
+    connections.push(...(await describePages(ec2, filters, query.serviceId, homeRegion, onPage)));
   }
-  if (query.states?.length) filters.push({ Name: 'vpc-endpoint-state', Values: [...query.states] });
+  return connections;
+}
 
+function filtersFor(query: ConnectionQuery): Filter[] {
+  const filters: Filter[] = [{ Name: 'service-id', Values: [query.serviceId] }];
+  if (query.states?.length) filters.push({ Name: 'vpc-endpoint-state', Values: [...query.states] });
+  return filters;
+}
+
+async function describePages(
+  ec2: EC2Client,
+  filters: Filter[],
+  serviceId: string,
+  homeRegion: string,
+  onPage?: () => void,
+): Promise<Connection[]> {
   const connections: Connection[] = [];
   let nextToken: string | undefined;
   do {
@@ -61,7 +81,7 @@ export async function describeConnections(
       // Without these three fields there is nothing to decide on: EC2 always sends them.
       if (!item.VpcEndpointId || !item.VpcEndpointOwner || !item.VpcEndpointState) continue;
       connections.push({
-        serviceId: item.ServiceId ?? query.serviceId,
+        serviceId: item.ServiceId ?? serviceId,
         endpointId: item.VpcEndpointId,
         owner: item.VpcEndpointOwner,
         state: item.VpcEndpointState,
@@ -127,4 +147,10 @@ function toEndpointError(item: UnsuccessfulItem): EndpointError {
     code: item.Error?.Code ?? 'Unknown',
     message: item.Error?.Message ?? 'EC2 gave no message',
   };
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
 }

@@ -9,7 +9,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { realClock } from './clock';
 import { loadConfig } from './config';
-import { type GuardDeps, handleEvent } from './guard';
+import { type GuardDeps, handleEvent, reportPolicyProblem } from './guard';
 import { PolicyStore } from './policy-store';
 import { TokenBucket } from './rate-limiter';
 import { logger, metrics } from './telemetry';
@@ -21,14 +21,21 @@ const SAFETY_MARGIN_MS = 5_000;
 
 // Read at start-up: a missing or malformed variable fails the init, naming the variable.
 const config = loadConfig(process.env);
-const ssm = new SSMClient({});
+// A burst of cold containers can meet GetParameter's throttle: retry more than the default 3.
+const ssm = new SSMClient({ maxAttempts: 5 });
 const deps: GuardDeps = {
   config,
-  // More attempts than the SDK's default 3, so a throttled call backs off and lands
-  // instead of being queued; the client-side buckets keep that rare.
+  // More attempts than the SDK's default 3, so a call throttled by other callers in the
+  // account backs off and lands instead of being queued.
   ec2: new EC2Client({ maxAttempts: 6 }),
   sqs: new SQSClient({}),
-  policies: new PolicyStore(ssm, config.policyParameterName, config.policyCacheSeconds, realClock),
+  policies: new PolicyStore(
+    ssm,
+    config.policyParameterName,
+    config.policyCacheSeconds,
+    realClock,
+    reportPolicyProblem,
+  ),
   limiters: {
     reject: new TokenBucket(MUTATING_BUCKET.capacity, MUTATING_BUCKET.refillPerSecond),
     accept: new TokenBucket(MUTATING_BUCKET.capacity, MUTATING_BUCKET.refillPerSecond),
@@ -45,7 +52,8 @@ export async function handler(event: unknown, context?: Context) {
   try {
     return await handleEvent(event, deps, deadline);
   } catch (error) {
-    logger.error('Invocation failed; AWS will retry the event', { error: error as Error });
+    // Asynchronous triggers are retried by Lambda, then land in the on-failure destination.
+    logger.error('Invocation failed', { error: error as Error });
     throw error;
   } finally {
     metrics.publishStoredMetrics();

@@ -27,8 +27,10 @@ export const MetricName = {
   RetriesQueued: 'RetriesQueued',
   /** Retry records given up on (exhausted or unreadable) and sent to the dead-letter queue. */
   RetriesDeadLettered: 'RetriesDeadLettered',
-  /** The policy in SSM is missing, unparsable or invalid. */
+  /** The policy in SSM is unparsable or invalid. */
   PolicyInvalid: 'PolicyInvalid',
+  /** The policy parameter could not be read (missing, access denied, throttled). */
+  PolicyUnreadable: 'PolicyUnreadable',
   /** An event of a shape the guard does not know. */
   UnknownTrigger: 'UnknownTrigger',
   /** A dry run found that the guard lacks the permission to act. */

@@ -10,6 +10,8 @@ import type { Clock } from './clock';
 import { type Policy, type PolicyError, parsePolicy } from './policy';
 
 export interface PolicyProblem {
+  /** `unreadable`: SSM did not give the value (missing, denied, throttled); `invalid`: its content. */
+  readonly kind: 'unreadable' | 'invalid';
   /** Where the problem is: the parameter, and the JSON path inside it. */
   readonly parameter: string;
   readonly errors: readonly PolicyError[];
@@ -25,7 +27,11 @@ export interface PolicyLoad {
 const FAILED_LOAD_TTL_MS = 5_000;
 
 export class PolicyStore {
-  private cached?: { readonly load: PolicyLoad; readonly expiresAt: number };
+  private cached?: {
+    readonly load: PolicyLoad;
+    readonly loadedAt: number;
+    readonly expiresAt: number;
+  };
   private lastValid?: Policy;
 
   constructor(
@@ -33,6 +39,8 @@ export class PolicyStore {
     private readonly parameterName: string,
     private readonly cacheSeconds: number,
     private readonly clock: Clock,
+    /** Told of each load that found a problem (once per load, not per cached use). */
+    private readonly onProblem: (problem: PolicyProblem, fallback: boolean) => void = () => {},
   ) {}
 
   /** Forgets the cached policy (the parameter changed); the last valid one stays as a fallback. */
@@ -40,9 +48,14 @@ export class PolicyStore {
     this.cached = undefined;
   }
 
-  async get(): Promise<PolicyLoad> {
+  /**
+   * The policy, from the cache while it is fresh: within the cache time, and within `maxAgeMs`
+   * of its loading when given (to confirm a policy before acting on it).
+   */
+  async get(maxAgeMs = Infinity): Promise<PolicyLoad> {
     const now = this.clock.now();
-    if (this.cached && now < this.cached.expiresAt) return this.cached.load;
+    const cached = this.cached;
+    if (cached && now < cached.expiresAt && now - cached.loadedAt <= maxAgeMs) return cached.load;
 
     const problemOrPolicy = await this.fetch();
     let load: PolicyLoad;
@@ -54,17 +67,22 @@ export class PolicyStore {
         ...(this.lastValid ? { policy: this.lastValid } : {}),
         problem: problemOrPolicy.problem,
       };
+      this.onProblem(problemOrPolicy.problem, this.lastValid !== undefined);
     }
     const ttl = load.problem
       ? Math.min(FAILED_LOAD_TTL_MS, this.cacheSeconds * 1000)
       : this.cacheSeconds * 1000;
-    this.cached = { load, expiresAt: now + ttl };
+    this.cached = { load, loadedAt: now, expiresAt: now + ttl };
     return load;
   }
 
   private async fetch(): Promise<{ policy: Policy } | { problem: PolicyProblem }> {
-    const problem = (path: string, message: string) => ({
-      problem: { parameter: this.parameterName, errors: [{ path, message }] },
+    const unreadable = (message: string) => ({
+      problem: {
+        kind: 'unreadable' as const,
+        parameter: this.parameterName,
+        errors: [{ path: '(parameter)', message }],
+      },
     });
     let text: string | undefined;
     try {
@@ -75,11 +93,13 @@ export class PolicyStore {
     } catch (error) {
       const name = error instanceof Error ? error.name : 'Error';
       const message = error instanceof Error ? error.message : String(error);
-      return problem('(parameter)', `could not be read: ${name}: ${message}`);
+      return unreadable(`could not be read: ${name}: ${message}`);
     }
-    if (text === undefined) return problem('(parameter)', 'has no value');
+    if (text === undefined) return unreadable('has no value');
     const parsed = parsePolicy(text);
-    if (!parsed.ok) return { problem: { parameter: this.parameterName, errors: parsed.errors } };
+    if (!parsed.ok) {
+      return { problem: { kind: 'invalid', parameter: this.parameterName, errors: parsed.errors } };
+    }
     return { policy: parsed.policy };
   }
 }

@@ -10,12 +10,13 @@ import {
   AVAILABLE_STATES,
   type ChangeAction,
   changeConnections,
+  chunk,
   describeConnections,
   type EndpointError,
   PENDING_STATES,
 } from './ec2';
-import { type Connection, type Decision, decide, type Policy } from './policy';
-import type { TokenBucket } from './rate-limiter';
+import { type Connection, type Decision, decide, type Mode, type Policy } from './policy';
+import { DeadlineExceededError, type TokenBucket } from './rate-limiter';
 
 export interface ReconcileContext {
   readonly ec2: EC2Client;
@@ -31,6 +32,13 @@ export interface ReconcileContext {
   readonly deadline?: number;
   /** Called after each Describe page, for progress lines on long sweeps. */
   readonly onPage?: () => void;
+  /**
+   * Called once, before the first Reject or Accept, for the policy to act on. A container's
+   * cached policy may predate an edit that another container was told of: a rejection on a
+   * stale policy could refuse a consumer just allowed, so the caller may re-read it. A
+   * different policy is decided again.
+   */
+  readonly confirmPolicy?: () => Promise<Policy>;
 }
 
 export interface Target {
@@ -39,8 +47,11 @@ export interface Target {
   readonly endpointIds?: readonly string[];
 }
 
-/** `done`: the action took effect; `dryRun`: EC2 said it would have; `none`: keep or skip. */
-export type Result = 'done' | 'dryRun' | 'none' | 'failed';
+/**
+ * `done`: the action took effect; `dryRun`: EC2 said it would have; `none`: keep or skip;
+ * `failed`: EC2 refused or failed; `deferred`: not attempted, the invocation ran out of time.
+ */
+export type Result = 'done' | 'dryRun' | 'none' | 'failed' | 'deferred';
 
 export interface Outcome {
   readonly connection: Connection;
@@ -64,10 +75,14 @@ export interface Failure {
   readonly error: ApiError;
   /** False when trying again cannot help (the service no longer exists). */
   readonly retryable: boolean;
+  /** Not attempted for lack of time: a retry should not count it as an attempt. */
+  readonly deferred?: boolean;
 }
 
 export interface ServiceReport {
   readonly serviceId: string;
+  /** The mode of the policy that was acted on. */
+  readonly mode: Mode;
   readonly outcomes: readonly Outcome[];
   readonly failures: readonly Failure[];
 }
@@ -91,6 +106,7 @@ export async function reconcileService(
     const apiError = toApiError(error);
     return {
       serviceId,
+      mode: ctx.policy.mode,
       outcomes: [],
       failures: [
         {
@@ -104,11 +120,16 @@ export async function reconcileService(
     };
   }
 
-  const now = ctx.now();
-  const decided = connections.map((connection) => ({
-    connection,
-    decision: decide(ctx.policy, connection, now),
-  }));
+  let policy = ctx.policy;
+  let decided = decideAll(policy, connections, ctx.now());
+  if (ctx.confirmPolicy && decided.some((d) => isChange(d.decision))) {
+    const confirmed = await ctx.confirmPolicy();
+    if (confirmed !== policy) {
+      policy = confirmed;
+      decided = decideAll(policy, connections, ctx.now());
+    }
+  }
+
   const results = new Map<string, { result: Result; error?: ApiError }>();
   const failures: Failure[] = [];
   for (const action of ['reject', 'accept'] as const) {
@@ -116,7 +137,7 @@ export async function reconcileService(
       .filter((d) => d.decision.action === action)
       .map((d) => d.connection.endpointId);
     for (const batch of chunk(endpointIds, ctx.batchSize)) {
-      const failure = await changeBatch(ctx, action, serviceId, batch, results);
+      const failure = await changeBatch({ ...ctx, policy }, action, serviceId, batch, results);
       if (failure) failures.push(failure);
     }
   }
@@ -126,7 +147,18 @@ export async function reconcileService(
     decision,
     ...(results.get(connection.endpointId) ?? { result: 'none' as const }),
   }));
-  return { serviceId, outcomes, failures };
+  return { serviceId, mode: policy.mode, outcomes, failures };
+}
+
+function decideAll(policy: Policy, connections: readonly Connection[], now: Date) {
+  return connections.map((connection) => ({
+    connection,
+    decision: decide(policy, connection, now),
+  }));
+}
+
+function isChange(decision: Decision): boolean {
+  return decision.action === 'reject' || decision.action === 'accept';
 }
 
 /** Pending connections, and available ones when the policy revokes; a retry's own endpoints in any state. */
@@ -153,9 +185,24 @@ async function changeBatch(
     return { serviceId, action, endpointIds: batch, error, retryable };
   };
 
-  let unsuccessful: EndpointError[];
   try {
     await ctx.limiters[action].take(ctx.deadline);
+  } catch (error) {
+    if (!(error instanceof DeadlineExceededError)) throw error;
+    const deferred = { code: 'Deferred', message: error.message };
+    for (const id of batch) results.set(id, { result: 'deferred', error: deferred });
+    return {
+      serviceId,
+      action,
+      endpointIds: batch,
+      error: deferred,
+      retryable: true,
+      deferred: true,
+    };
+  }
+
+  let unsuccessful: EndpointError[];
+  try {
     unsuccessful = await changeConnections(ctx.ec2, action, serviceId, batch, dryRun);
   } catch (error) {
     const apiError = toApiError(error);
@@ -223,10 +270,4 @@ export function toApiError(error: unknown): ApiError {
     return { code: code || 'Error', message: error.message || code || 'no message' };
   }
   return { code: 'Error', message: String(error) };
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
 }

@@ -16,7 +16,7 @@ export interface RetryRecord {
   readonly endpointIds: readonly string[];
   /** What failed: `reject`, `accept`, or `describe` (the service could not be read). */
   readonly action: Failure['action'];
-  /** Attempts made so far, the first one included. */
+  /** Attempts made so far, the first one included; work deferred for lack of time is no attempt. */
   readonly attempt: number;
   readonly lastError: ApiError;
   /** When the first attempt failed (ISO 8601): how long this work has been waiting. */
@@ -29,7 +29,7 @@ export function retryRecordFor(failure: Failure, now: Date): RetryRecord {
     serviceId: failure.serviceId,
     endpointIds: failure.endpointIds,
     action: failure.action,
-    attempt: 1,
+    attempt: failure.deferred ? 0 : 1,
     lastError: failure.error,
     firstFailedAt: now.toISOString(),
   };
@@ -41,8 +41,9 @@ export function nextAttempt(record: RetryRecord, failure: Failure): RetryRecord 
     ...record,
     endpointIds: failure.endpointIds,
     action: failure.action,
-    attempt: record.attempt + 1,
-    lastError: failure.error,
+    attempt: record.attempt + (failure.deferred ? 0 : 1),
+    // A deferral says nothing about EC2: the last error EC2 gave still stands.
+    lastError: failure.deferred ? record.lastError : failure.error,
   };
 }
 
@@ -68,8 +69,8 @@ export function parseRetryRecord(body: string): RetryRecordParse {
           ? 'endpointIds is not an array of endpoint IDs'
           : !['reject', 'accept', 'describe'].includes(r.action as string)
             ? `action ${JSON.stringify(r.action)} is not reject, accept or describe`
-            : !Number.isInteger(r.attempt) || (r.attempt as number) < 1
-              ? `attempt ${JSON.stringify(r.attempt)} is not a positive whole number`
+            : !Number.isInteger(r.attempt) || (r.attempt as number) < 0
+              ? `attempt ${JSON.stringify(r.attempt)} is not a whole number`
               : !isApiError(r.lastError)
                 ? 'lastError is not {code, message}'
                 : typeof r.firstFailedAt !== 'string' || Number.isNaN(Date.parse(r.firstFailedAt))
@@ -98,6 +99,7 @@ const BASE_DELAY_SECONDS = 30;
  * throttle together.
  */
 export function backoffSeconds(attempt: number, random: () => number = Math.random): number {
+  // Attempt 0 (deferred work) waits like attempt 1.
   const ceiling = Math.min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

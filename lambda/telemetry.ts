@@ -8,7 +8,7 @@ import { METRICS_NAMESPACE, SERVICE_NAME, type MetricName } from './metric-names
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
-/** Adds a count, once per name and invocation: callers total first, then emit. */
+/** Adds a count; callers total what they can first (Powertools keeps one value per call). */
 export function count(name: MetricName, value: number): void {
   if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
 }

@@ -20,7 +20,8 @@ export type Trigger =
   | { readonly kind: 'sweep'; readonly source: 'schedule' | 'manual' }
   | { readonly kind: 'manual'; readonly serviceIds: readonly string[] }
   | { readonly kind: 'policyChanged' }
-  | { readonly kind: 'retry'; readonly records: readonly SQSRecord[] }
+  /** Messages from the guard's queues: retry records, and hints queued by SNS or EventBridge. */
+  | { readonly kind: 'queue'; readonly records: readonly SQSRecord[] }
   /** A known shape that concerns something else (another parameter, an AWS service endpoint). */
   | { readonly kind: 'ignored'; readonly why: string }
   | { readonly kind: 'unknown'; readonly seen: string };
@@ -66,23 +67,53 @@ function parseRecords(records: unknown[]): Trigger {
   if (!isObject(first)) return unknown({ Records: records });
   if (first.eventSource === 'aws:sqs') {
     return records.every((r) => isObject(r) && r.eventSource === 'aws:sqs')
-      ? { kind: 'retry', records: records as SQSRecord[] }
-      : unknown({ Records: records });
+      ? { kind: 'queue', records: records as SQSRecord[] }
+      : unknown(first);
   }
   if (first.EventSource === 'aws:sns') {
-    // The notification body's format is not documented: take every ID it contains.
-    const text = records
-      .map((r) => (isObject(r) && isObject(r.Sns) ? String(r.Sns.Message ?? '') : ''))
-      .join('\n');
-    return {
-      kind: 'hint',
-      source: 'notification',
-      serviceIds: idsIn(text, SERVICE_ID),
-      endpointIds: idsIn(text, ENDPOINT_ID),
-      message: text.slice(0, MAX_LOGGED_MESSAGE),
-    };
+    return notificationHint(
+      records
+        .map((r) => (isObject(r) && isObject(r.Sns) ? String(r.Sns.Message ?? '') : ''))
+        .join('\n'),
+    );
   }
-  return unknown({ Records: records });
+  return unknown(first);
+}
+
+/** The notification body's format is not documented: every ID it contains is a hint. */
+function notificationHint(message: string): Trigger {
+  return {
+    kind: 'hint',
+    source: 'notification',
+    serviceIds: idsIn(message, SERVICE_ID),
+    endpointIds: idsIn(message, ENDPOINT_ID),
+    message: message.slice(0, MAX_LOGGED_MESSAGE),
+  };
+}
+
+/**
+ * A message on one of the guard's queues: a trigger that SNS (its envelope, raw delivery off)
+ * or EventBridge (the event itself) queued, or else a retry record, whose own parser
+ * refuses anything malformed.
+ */
+export type QueuedMessage =
+  | { readonly kind: 'trigger'; readonly record: SQSRecord; readonly trigger: Trigger }
+  | { readonly kind: 'retry'; readonly record: SQSRecord };
+
+export function classifyQueued(record: SQSRecord, policyParameterName: string): QueuedMessage {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    return { kind: 'retry', record };
+  }
+  if (isObject(body) && body.Type === 'Notification' && typeof body.Message === 'string') {
+    return { kind: 'trigger', record, trigger: notificationHint(body.Message) };
+  }
+  if (isObject(body) && typeof body['detail-type'] === 'string') {
+    return { kind: 'trigger', record, trigger: parseEventBridge(body, policyParameterName) };
+  }
+  return { kind: 'retry', record };
 }
 
 function parseManual(reconcile: unknown): Trigger {

@@ -174,6 +174,32 @@ test('a retry record from the queue is acted on again once EC2 accepts the call'
   expect(fakes.ec2.connection(denied)?.vpcEndpointState).toBe('rejected');
 });
 
+test('hints queued by SNS on the hint queue are read from their envelope and settled in one pass', async () => {
+  const serviceId = fakes.ec2.addService();
+  const denied = [1, 2, 3].map(() => fakes.ec2.addConnection({ serviceId, owner: DENIED }));
+  fakes.ssm.setParameter(PARAMETER, policy(serviceId));
+  const { guard } = await startGuard();
+  const Records = denied.map((endpointId, i) => ({
+    messageId: `m-${i}`,
+    eventSource: 'aws:sqs',
+    body: JSON.stringify({
+      Type: 'Notification',
+      Message: JSON.stringify({ serviceId, endpointId }),
+    }),
+  }));
+
+  const invocation = await guard.invoke({ Records });
+
+  expect(invocation).toEqual({ result: { batchItemFailures: [] } });
+  expect(denied.map((id) => fakes.ec2.connection(id)?.vpcEndpointState)).toEqual([
+    'rejected',
+    'rejected',
+    'rejected',
+  ]);
+  expect(fakes.ec2.count('DescribeVpcEndpointConnections')).toBe(1);
+  expect(fakes.ec2.count('RejectVpcEndpointConnections')).toBe(1);
+});
+
 test('a dry run proves the permission with DryRun=true and changes nothing', async () => {
   const serviceId = fakes.ec2.addService();
   const denied = fakes.ec2.addConnection({ serviceId, owner: DENIED });

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { PolicyUnavailableError } from '../../lambda/guard';
+import { handleEvent, PolicyUnavailableError } from '../../lambda/guard';
 import { logger, metrics } from '../../lambda/telemetry';
 import { ManualInvocationError } from '../../lambda/triggers';
 import {
@@ -330,15 +330,41 @@ describe('pagination and batching', () => {
     expect(h.clock.now() - start).toBe(2000);
   });
 
-  test('past the invocation deadline, the remaining batches are queued instead of waiting', async () => {
+  test('past the invocation deadline, the remaining batches are deferred to a retry that counts no attempt', async () => {
     const burst = Array.from({ length: 12 }, () => connection(STRANGER));
     const h = harness({ connections: burst, config: { rejectBatchSize: 1 } });
-    const { handleEvent } = await import('../../lambda/guard');
-    await handleEvent(scheduledEvent(), h.deps, h.clock.now() + 500);
+    const summary = await handleEvent(scheduledEvent(), h.deps, h.clock.now() + 500);
     expect(rejectCalls(h)).toHaveLength(10);
-    expect(h.sent().map((m) => m.record.endpointIds)).toEqual([
-      [burst[10]!.VpcEndpointId],
-      [burst[11]!.VpcEndpointId],
+    expect(h.sent().map((m) => [m.record.endpointIds, m.record.attempt])).toEqual([
+      [[burst[10]!.VpcEndpointId], 0],
+      [[burst[11]!.VpcEndpointId], 0],
+    ]);
+    // Running out of time is not EC2 failing: no Unsuccessful line or metric.
+    expect(summary).toMatchObject({ unsuccessful: 0, retriesQueued: 2 });
+    expect(metricTotal('RejectUnsuccessful')).toBe(0);
+    expect(logError).not.toHaveBeenCalledWith('Unsuccessful', expect.anything());
+  });
+
+  test('services not yet read at the deadline are deferred whole', async () => {
+    const h = harness({
+      connections: [connection(DENIED), connection(DENIED, { ServiceId: SERVICE_B })],
+      config: { protectedServiceIds: [SERVICE_A, SERVICE_B] },
+    });
+    await handleEvent(scheduledEvent(), h.deps, h.clock.now());
+    expect(h.ec2).not.toHaveReceivedCommand(DescribeVpcEndpointConnectionsCommand);
+    expect(h.sent().map((m) => m.record)).toEqual([
+      expect.objectContaining({
+        serviceId: SERVICE_A,
+        endpointIds: [],
+        action: 'describe',
+        attempt: 0,
+      }),
+      expect.objectContaining({
+        serviceId: SERVICE_B,
+        endpointIds: [],
+        action: 'describe',
+        attempt: 0,
+      }),
     ]);
   });
 });
@@ -591,6 +617,35 @@ describe('the policy', () => {
       `no valid policy in SSM parameter ${POLICY_PARAMETER}: (parameter): could not be read: ParameterNotFound`,
     );
     expect(h.ec2).not.toHaveReceivedAnyCommand();
+    // Unreadable is not invalid: the runbooks differ.
+    expect(metricTotal('PolicyUnreadable')).toBe(1);
+    expect(metricTotal('PolicyInvalid')).toBe(0);
+  });
+
+  test('a cached policy older than a few seconds is confirmed against SSM before a rejection', async () => {
+    const stranger = connection(STRANGER);
+    const h = harness({ connections: [] });
+    await h.run(scheduledEvent());
+    // Another container heard of this edit; this one still caches the old policy.
+    const allowed = { ...POLICY, rules: [...POLICY.rules, { id: 'new', principals: [STRANGER] }] };
+    h.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(allowed) } });
+    h.connections.push(stranger);
+    h.clock.time += 10_000;
+
+    await h.run(snsEvent(SERVICE_A));
+
+    expect(h.ssm).toHaveReceivedCommandTimes(GetParameterCommand, 2);
+    expect(h.ec2).not.toHaveReceivedCommand(RejectVpcEndpointConnectionsCommand);
+    expect(logInfo).toHaveBeenCalledWith(
+      'Decision',
+      expect.objectContaining({ rule: 'new', decision: 'keep' }),
+    );
+  });
+
+  test('a fresh policy is not read again before a rejection', async () => {
+    const h = harness({ connections: [connection(DENIED)] });
+    await h.run(scheduledEvent());
+    expect(h.ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
   });
 
   test('with no valid policy, retry records stay on the queue as batch item failures', async () => {
@@ -683,6 +738,29 @@ describe('retry records', () => {
     expect(metricTotal('RetriesDeadLettered')).toBe(1);
   });
 
+  test('with MAX_ATTEMPTS 1, a first failure goes straight to the dead-letter queue', async () => {
+    const h = harness({ connections: [connection(DENIED)], config: { maxAttempts: 1 } });
+    h.ec2
+      .on(RejectVpcEndpointConnectionsCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
+    await expect(h.run(scheduledEvent())).resolves.toMatchObject({ retriesQueued: 0 });
+    expect(h.sent(RETRY_QUEUE_URL)).toHaveLength(0);
+    expect(h.sent(DLQ_URL)[0]!.record).toMatchObject({ attempt: 1, action: 'reject' });
+  });
+
+  test("re-read at most 100 endpoint IDs per Describe, under EC2's cap on a filter's values", async () => {
+    const many = Array.from({ length: 150 }, () => connection(DENIED));
+    const h = harness({ connections: many });
+    await h.run(sqsEvent([retryBody({ endpointIds: many.map((c) => c.VpcEndpointId) })]));
+    const filters = h.ec2
+      .commandCalls(DescribeVpcEndpointConnectionsCommand)
+      .map(
+        (c) => c.args[0].input.Filters?.find((f) => f.Name === 'vpc-endpoint-id')?.Values?.length,
+      );
+    expect(filters).toEqual([100, 50]);
+    expect(many.every((c) => c.VpcEndpointState === 'rejected')).toBe(true);
+  });
+
   test('without a dead-letter queue URL, an exhausted record is failed so the redrive policy moves it', async () => {
     const pending = connection(DENIED);
     const h = harness({
@@ -708,8 +786,8 @@ describe('retry records', () => {
     ],
     [
       'a bad attempt count',
-      retryBody({ attempt: 0 }),
-      'unreadable: attempt 0 is not a positive whole number',
+      retryBody({ attempt: -1 }),
+      'unreadable: attempt -1 is not a whole number',
     ],
     [
       'an unprotected service',
@@ -748,5 +826,73 @@ describe('retry records', () => {
       ]),
     );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }] });
+  });
+});
+
+describe('queued hints', () => {
+  const envelope = (message: string) =>
+    JSON.stringify({
+      Type: 'Notification',
+      MessageId: 'n',
+      TopicArn: 'arn:aws:sns:eu-west-1:123456789012:t',
+      Message: message,
+    });
+
+  test('a batch of notifications and CloudTrail events from the hint queue costs one Describe per service', async () => {
+    const burst = Array.from({ length: 30 }, () => connection(STRANGER));
+    const h = harness({ connections: burst });
+    const bodies = [
+      ...burst.map((c) =>
+        envelope(JSON.stringify({ serviceId: SERVICE_A, vpcEndpointId: c.VpcEndpointId })),
+      ),
+      JSON.stringify(createVpcEndpointEvent(`com.amazonaws.vpce.eu-west-1.${SERVICE_A}`)),
+    ];
+
+    await expect(h.run(sqsEvent(bodies))).resolves.toEqual({ batchItemFailures: [] });
+
+    expect(h.ec2).toHaveReceivedCommandTimes(DescribeVpcEndpointConnectionsCommand, 1);
+    expect(rejectCalls(h)).toHaveLength(1);
+    expect(burst.every((c) => c.VpcEndpointState === 'rejected')).toBe(true);
+  });
+
+  test('hints and retry records in one batch are each handled their own way', async () => {
+    const pending = connection(DENIED);
+    const h = harness({ connections: [pending] });
+    const response = await h.run(
+      sqsEvent([
+        envelope(SERVICE_A),
+        retryBody({ endpointIds: [pending.VpcEndpointId] }),
+        'not json',
+      ]),
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.stateOf(pending.VpcEndpointId)).toBe('rejected');
+    const dead = h.sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input);
+    expect(dead).toContainEqual(
+      expect.objectContaining({
+        QueueUrl: DLQ_URL,
+        Entries: [expect.objectContaining({ MessageBody: 'not json' })],
+      }),
+    );
+  });
+
+  test('queued hints whose reconcile cannot start stay on the queue', async () => {
+    const h = harness({ config: { protectedServiceIds: undefined } });
+    h.ec2
+      .on(DescribeVpcEndpointServiceConfigurationsCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
+    await expect(
+      h.run(sqsEvent([envelope('no service named'), envelope('nor here')])),
+    ).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'msg-0' }, { itemIdentifier: 'msg-1' }],
+    });
+  });
+
+  test('an unknown EventBridge event on the queue is counted, not retried', async () => {
+    const h = harness();
+    const odd = JSON.stringify({ 'detail-type': 'Something Else', source: 'aws.ec2', detail: {} });
+    await expect(h.run(sqsEvent([odd]))).resolves.toEqual({ batchItemFailures: [] });
+    expect(metricTotal('UnknownTrigger')).toBe(1);
+    expect(h.ec2).not.toHaveReceivedAnyCommand();
   });
 });

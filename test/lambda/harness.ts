@@ -17,7 +17,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { SQSRecord } from 'aws-lambda';
 import type { Clock } from '../../lambda/clock';
 import type { GuardConfig } from '../../lambda/config';
-import { type GuardDeps, handleEvent } from '../../lambda/guard';
+import { type GuardDeps, handleEvent, reportPolicyProblem } from '../../lambda/guard';
 import { PolicyStore } from '../../lambda/policy-store';
 import { TokenBucket } from '../../lambda/rate-limiter';
 
@@ -161,6 +161,7 @@ export function harness(options: HarnessOptions = {}) {
       config.policyParameterName,
       config.policyCacheSeconds,
       clock,
+      reportPolicyProblem,
     ),
     limiters: { reject: new TokenBucket(10, 1, clock), accept: new TokenBucket(10, 1, clock) },
     clock,

@@ -56,9 +56,9 @@ describe('parseTrigger', () => {
     ).toMatchObject({ kind: 'unknown' });
   });
 
-  test('passes retry queue records through', () => {
+  test("passes the records of the guard's queues through", () => {
     expect(parse(sqsEvent(['{}']))).toMatchObject({
-      kind: 'retry',
+      kind: 'queue',
       records: [expect.objectContaining({ body: '{}' })],
     });
   });
