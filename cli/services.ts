@@ -4,7 +4,7 @@
  */
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { listOwnedServiceIds } from '../lambda/ec2';
-import { isServiceId } from '../lambda/triggers';
+import { isServiceId } from '../lambda/ids';
 import { type AwsClients, regionOf } from './aws';
 import { LIVE_POLICY_OPTIONS, LIVE_POLICY_OPTIONS_HELP } from './command';
 import { UsageError } from './errors';

@@ -4,6 +4,7 @@
  * A missing or malformed variable fails the function before it handles any event, with an
  * error that names the variable: a misconfigured deployment must not half-work.
  */
+import { isServiceId } from './ids';
 
 export interface GuardConfig {
   /** SSM parameter that holds the policy (String or SecureString). */
@@ -37,7 +38,6 @@ export const DEFAULTS = {
   maxAttempts: 5,
 } as const;
 
-const SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
 const PARAMETER_NAME = /^[a-zA-Z0-9_.\-/]{1,2048}$/;
 
 export function loadConfig(env: NodeJS.ProcessEnv): GuardConfig {
@@ -104,7 +104,7 @@ function serviceIds(env: NodeJS.ProcessEnv, name: string): string[] | undefined 
     .split(',')
     .map((id) => id.trim())
     .filter(Boolean);
-  const bad = ids.find((id) => !SERVICE_ID.test(id));
+  const bad = ids.find((id) => !isServiceId(id));
   if (bad !== undefined) {
     throw new ConfigError(`${name}: "${bad}" is not an endpoint service ID (vpce-svc-…)`);
   }

@@ -5,6 +5,8 @@
  * must not import anything heavier than the standard library.
  */
 
+import { isServiceId } from './ids';
+
 export const POLICY_VERSION = 1;
 
 export type Mode = 'enforce' | 'dryRun';
@@ -71,7 +73,6 @@ const RESERVED_RULE_IDS = new Set(['deny', 'defaultAction', 'state']);
 
 const ACCOUNT_ID = /^\d{12}$/;
 const ACCOUNT_ROOT_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):root$/;
-const SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -283,7 +284,7 @@ function parsePrincipal(value: unknown, path: string, errors: ErrorList): string
 }
 
 function parseServiceId(value: unknown, path: string, errors: ErrorList): string | undefined {
-  if (typeof value === 'string' && SERVICE_ID.test(value)) return value;
+  if (isServiceId(value)) return value;
   return errors.fail(
     path,
     `${show(value)} is not an endpoint service ID (vpce-svc- and 8 to 17 hex digits)`,

@@ -5,7 +5,7 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Clock } from './clock';
 import type { ApiError, Failure } from './reconcile';
-import { isEndpointId, isServiceId } from './triggers';
+import { isEndpointId, isServiceId } from './ids';
 
 export const RETRY_RECORD_TYPE = 'vpce-guard/retry';
 

@@ -6,6 +6,7 @@
  * event can at worst make the guard re-read the truth from EC2.
  */
 import type { SQSRecord } from 'aws-lambda';
+import { ENDPOINT_ID_SOURCE, isServiceId, SERVICE_ID_SOURCE } from './ids';
 
 export type Trigger =
   /** Reconcile these services; an empty list means every protected service. */
@@ -35,23 +36,14 @@ export class ManualInvocationError extends Error {
   }
 }
 
-const SERVICE_ID = /vpce-svc-[0-9a-f]{8,17}/g;
-// An endpoint ID, and not the "vpce-svc" prefix of a service ID.
-const ENDPOINT_ID = /vpce-(?!svc-)[0-9a-f]{8,17}/g;
+const SERVICE_ID = new RegExp(SERVICE_ID_SOURCE, 'g');
+const ENDPOINT_ID = new RegExp(ENDPOINT_ID_SOURCE, 'g');
 /** Enough of a notification body to learn its format from the logs. */
 const MAX_LOGGED_MESSAGE = 4096;
-const EXACT_SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
-const EXACT_ENDPOINT_ID = /^vpce-[0-9a-f]{8,17}$/;
 /** `com.amazonaws.vpce.<region>.vpce-svc-…`: a PrivateLink service, as CreateVpcEndpoint names it. */
-const PRIVATELINK_SERVICE_NAME = /^com\.amazonaws\.vpce\.[a-z0-9-]+\.(vpce-svc-[0-9a-f]{8,17})$/;
-
-export function isServiceId(value: unknown): value is string {
-  return typeof value === 'string' && EXACT_SERVICE_ID.test(value);
-}
-
-export function isEndpointId(value: unknown): value is string {
-  return typeof value === 'string' && EXACT_ENDPOINT_ID.test(value);
-}
+const PRIVATELINK_SERVICE_NAME = new RegExp(
+  `^com\\.amazonaws\\.vpce\\.[a-z0-9-]+\\.(${SERVICE_ID_SOURCE})$`,
+);
 
 /** Classifies an event. Throws only for a manual invocation with a malformed request. */
 export function parseTrigger(event: unknown, policyParameterName: string): Trigger {

@@ -16,6 +16,8 @@ export interface GuardDashboardProps {
 
 const WIDTH = 8;
 const HEIGHT = 6;
+/** CloudWatch dashboards are 24 columns wide. */
+const FULL_WIDTH = 24;
 
 export function guardDashboard(
   scope: Construct,
@@ -32,6 +34,19 @@ export function guardDashboard(
       statistic: 'Maximum',
       label,
     });
+  /** A queue's depth, and on the right axis the age of its oldest message. */
+  const queueGraph = (title: string, queue: sqs.IQueue) =>
+    graph(
+      title,
+      [depth(queue, 'Messages')],
+      [
+        queue.metricApproximateAgeOfOldestMessage({
+          period: METRIC_PERIOD,
+          statistic: 'Maximum',
+          label: 'Age of oldest message (s)',
+        }),
+      ],
+    );
   const functionMetric = { period: METRIC_PERIOD };
 
   const dashboard = new cloudwatch.Dashboard(scope, id);
@@ -43,35 +58,35 @@ export function guardDashboard(
         MetricName.ConnectionsRejected,
         MetricName.ConnectionsAccepted,
         MetricName.ConnectionsKept,
+        // What enforce mode would do, during a dry run (not counted in Rejected/Accepted).
+        MetricName.DryRunRejects,
+        MetricName.DryRunAccepts,
       ),
     ),
     graph('Unsuccessful', guard(MetricName.RejectUnsuccessful, MetricName.AcceptUnsuccessful)),
     graph(
       'Policy and triggers',
-      guard(MetricName.PolicyInvalid, MetricName.PermissionDenied, MetricName.UnknownTrigger),
+      guard(
+        MetricName.PolicyInvalid,
+        MetricName.PolicyUnreadable,
+        MetricName.PermissionDenied,
+        MetricName.UnknownTrigger,
+      ),
     ),
   );
   dashboard.addWidgets(
-    graph(
-      'Retry queue',
-      [depth(queues.retryQueue, 'Messages')],
-      [
-        queues.retryQueue.metricApproximateAgeOfOldestMessage({
-          period: METRIC_PERIOD,
-          statistic: 'Maximum',
-          label: 'Age of oldest message (s)',
-        }),
-      ],
-    ),
+    queueGraph('Hint queue (notifications, CloudTrail events)', queues.hintQueue),
+    queueGraph('Retry queue', queues.retryQueue),
     graph('Retries', guard(MetricName.RetriesQueued, MetricName.RetriesDeadLettered)),
+  );
+  dashboard.addWidgets(
     graph('Dead-letter queues (messages)', [
+      depth(queues.hintDeadLetterQueue, 'Hint DLQ'),
       depth(queues.retryDeadLetterQueue, 'Retry DLQ'),
       depth(queues.eventsDeadLetterQueue, 'Events DLQ'),
       depth(queues.invocationFailureQueue, 'Invocation failures'),
       depth(queues.subscriptionDeadLetterQueue, 'Subscription DLQ'),
     ]),
-  );
-  dashboard.addWidgets(
     graph('Function', [
       fn.metricInvocations(functionMetric),
       fn.metricErrors(functionMetric),
@@ -82,10 +97,12 @@ export function guardDashboard(
       fn.metricDuration({ ...functionMetric, statistic: 'p99' }),
       fn.metricDuration({ ...functionMetric, statistic: 'Maximum' }),
     ]),
+  );
+  dashboard.addWidgets(
     new cloudwatch.AlarmStatusWidget({
       title: 'Alarms',
       alarms: [...props.alarms],
-      width: WIDTH,
+      width: FULL_WIDTH,
       height: HEIGHT,
     }),
   );

@@ -3,7 +3,8 @@
  *
  * The role has no managed policy: one explicit policy lists everything the guard itself calls,
  * each statement on the narrowest resource IAM allows. CDK adds the grants of the wiring (the
- * retry queue's event source, the on-failure destination, X-Ray) to the role's default policy.
+ * hint and retry queues' event sources, the on-failure destination, X-Ray) to the role's
+ * default policy.
  */
 import {
   Duration,
@@ -26,7 +27,7 @@ import { endpointServiceArns } from './protected-services';
 export const GUARD_TIMEOUT = Duration.minutes(1);
 const GUARD_MEMORY_MB = 256;
 
-/** Lambda's own retries of a failed asynchronous (SNS, EventBridge) invocation. */
+/** Lambda's own retries of a failed asynchronous invocation (schedule, policy change). */
 const ASYNC_RETRY_ATTEMPTS = 2;
 /** An older event is worthless: the scheduled sweep has covered it by then. */
 const ASYNC_MAX_EVENT_AGE = Duration.hours(1);

@@ -5,9 +5,6 @@
 import { Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 
-/** Endpoint service ID as EC2 prints it (the same pattern as the guard's own config). */
-export const SERVICE_ID_PATTERN = /^vpce-svc-[0-9a-f]{8,17}$/;
-
 /**
  * `arn:…:ec2:<Region>:<account>:vpc-endpoint-service/<id>` for each service, or one
  * `vpc-endpoint-service/*` of this account and Region when the list is empty (protect all).

@@ -13,6 +13,12 @@ import type { Construct } from 'constructs';
 /** The SQS maximum: a dead letter outlives a long weekend and a slow investigation. */
 const DEAD_LETTER_RETENTION = Duration.days(14);
 
+/**
+ * A message must stay invisible while one invocation may still work on it: AWS's rule of
+ * thumb for an SQS event source is six times the function's timeout.
+ */
+const VISIBILITY_TIMEOUT_FACTOR = 6;
+
 export function secureQueue(scope: Construct, id: string, props: sqs.QueueProps = {}): sqs.Queue {
   return new sqs.Queue(scope, id, {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -36,16 +42,44 @@ export function deadLetterQueue(scope: Construct, id: string, deadLetterOf?: str
   return queue;
 }
 
-/** The queues of one guard: where retries wait, and where each kind of failure ends. */
+export interface EventSourceQueueProps {
+  /** The timeout of the function the queue feeds. */
+  readonly functionTimeout: Duration;
+  readonly retentionPeriod: Duration;
+  /** Receives of one message before the redrive moves it to `deadLetterQueue`. */
+  readonly maxReceiveCount: number;
+  readonly deadLetterQueue: sqs.IQueue;
+}
+
+/** A queue that feeds the guard through an SQS event source, redriven to a dead-letter queue. */
+export function eventSourceQueue(
+  scope: Construct,
+  id: string,
+  props: EventSourceQueueProps,
+): sqs.Queue {
+  return secureQueue(scope, id, {
+    visibilityTimeout: Duration.seconds(
+      props.functionTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR,
+    ),
+    retentionPeriod: props.retentionPeriod,
+    deadLetterQueue: { queue: props.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
+  });
+}
+
+/** The queues of one guard: where hints and retries wait, and where each kind of failure ends. */
 export interface GuardQueues {
+  /** Connection notifications and CloudTrail events, batched on their way to the guard. */
+  readonly hintQueue: sqs.IQueue;
+  /** Hints the guard failed on `maxReceiveCount` times. */
+  readonly hintDeadLetterQueue: sqs.IQueue;
   /** Work the guard could not do yet (Unsuccessful entries, throttling). */
   readonly retryQueue: sqs.IQueue;
   /** Retry records given up on, by the guard (after its maximum attempts) or by the redrive. */
   readonly retryDeadLetterQueue: sqs.IQueue;
-  /** Events that EventBridge could not deliver to the guard. */
+  /** Events that EventBridge could not deliver to the guard or to the hint queue. */
   readonly eventsDeadLetterQueue: sqs.IQueue;
-  /** Asynchronous (SNS, EventBridge) invocations that failed every Lambda retry. */
+  /** Asynchronous (schedule, policy change) invocations that failed every Lambda retry. */
   readonly invocationFailureQueue: sqs.IQueue;
-  /** Connection notifications that SNS could not deliver to the guard. */
+  /** Connection notifications that SNS could not deliver to the hint queue. */
   readonly subscriptionDeadLetterQueue: sqs.IQueue;
 }

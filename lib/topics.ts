@@ -86,13 +86,17 @@ export class GuardTopics extends Construct {
         conditions,
       }),
     );
-    // SNS encrypts each message with a data key the publisher obtains: the exact actions,
-    // not AWS's example `kms:GenerateDataKey*`, which would also grant the key-pair variants.
+    // SNS encrypts each message with a data key obtained on the publisher's behalf.
+    // `kms:GenerateDataKey*` and `kms:Decrypt` are the actions AWS documents for the key
+    // policy of an encrypted topic that an AWS service (vpce, CloudWatch) publishes to. Follow
+    // them exactly rather than guess the variant the service calls: a key policy that grants
+    // less makes the service's publications fail, silently. The conditions keep the grant to
+    // this account and to the resources that should publish.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: `Allow${id}PublishersToUseKey`,
         principals: [principal],
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
         resources: ['*'],
         conditions,
       }),

@@ -1,15 +1,19 @@
 /**
- * Everything that invokes the guard. Each trigger is only a hint: the guard re-reads the truth
+ * Everything that reaches the guard. Each trigger is only a hint: the guard re-reads the truth
  * from EC2, so a lost or duplicated trigger costs at most a delay until the next sweep.
  *
- * - Endpoint connection notifications (SNS, event `Connect`) for each configured service.
- * - CloudTrail `CreateVpcEndpoint` events on the default bus (same account or forwarded).
- * - A scheduled sweep of every protected service.
- * - `Parameter Store Change` of the policy, so an edit takes effect at once.
+ * - Endpoint connection notifications (SNS, event `Connect`) for each configured service, and
+ *   CloudTrail `CreateVpcEndpoint` events on the default bus (same account or forwarded), go
+ *   to the hint queue. Its event source hands a burst to the guard in a few large batches, at
+ *   most two at a time: one container per request would each have its own token bucket, and
+ *   together they would overrun EC2's account-wide ones with throttled and duplicate calls.
+ * - A scheduled sweep of every protected service, and `Parameter Store Change` of the policy
+ *   (which must reach a container to drop its cached policy), invoke the guard directly: they
+ *   are rare.
  * - The retry queue.
  *
- * SNS and EventBridge invoke asynchronously; what they cannot deliver lands in a dead-letter
- * queue here, and what the function fails on lands in its on-failure destination.
+ * What SNS and EventBridge cannot deliver lands in a dead-letter queue here; what the guard
+ * fails on lands in the queues' own dead-letter queues or the function's on-failure destination.
  */
 import {
   Duration,
@@ -32,27 +36,44 @@ const RETRY_BATCH_SIZE = 5;
  * token bucket of 10 per account and Region: more concurrency would only throttle itself.
  */
 export const RETRY_MAX_CONCURRENCY = 2;
-/** EventBridge's retries of a target it could not invoke, within the event's maximum age. */
+/**
+ * Hints per invocation, and how long the event source gathers them: a burst of a thousand
+ * connection requests reaches the guard in about ten invocations, which reconcile each
+ * service named once.
+ */
+const HINT_BATCH_SIZE = 100;
+const HINT_BATCHING_WINDOW = Duration.seconds(5);
+/** Concurrent invocations for the hint queue: SQS's minimum, for the same token buckets. */
+export const HINT_MAX_CONCURRENCY = 2;
+/** The schedule and the policy-change rule invoke the guard directly: rarely, seldom together. */
+export const DIRECT_INVOCATIONS = 1;
+/**
+ * The least reserved concurrency that throttles none of the guard's invocations: a throttled
+ * SQS delivery counts as a receive, so it would push hints and retries toward their
+ * dead-letter queues.
+ */
+export const MIN_RESERVED_CONCURRENCY =
+  RETRY_MAX_CONCURRENCY + HINT_MAX_CONCURRENCY + DIRECT_INVOCATIONS;
+/** EventBridge's retries of a target it could not reach, within the event's maximum age. */
 const EVENT_RETRY_ATTEMPTS = 8;
 const EVENT_MAX_AGE = Duration.hours(1);
-
-/** The manual and scheduled input: reconcile every protected service. */
-const RECONCILE_ALL = { reconcile: 'all' } as const;
 
 export interface GuardTriggersProps {
   readonly guardFunction: lambda.IFunction;
   /** Services that get a connection notification; empty: none (the sweep covers them). */
   readonly protectedServiceIds: readonly string[];
   readonly notificationTopic: sns.ITopic;
+  /** Where notifications and CloudTrail events wait for the guard. */
+  readonly hintQueue: sqs.Queue;
   readonly retryQueue: sqs.IQueue;
   readonly policyParameterName: string;
   readonly reconcileSchedule: Duration;
 }
 
 export class GuardTriggers extends Construct {
-  /** Events that EventBridge could not deliver to the guard. */
+  /** Events that EventBridge could not deliver to the guard or to the hint queue. */
   readonly eventsDeadLetterQueue: sqs.Queue;
-  /** Notifications that SNS could not deliver to the guard. */
+  /** Notifications that SNS could not deliver to the hint queue. */
   readonly subscriptionDeadLetterQueue: sqs.Queue;
   readonly endpointCreatedRule: events.Rule;
   readonly scheduleRule: events.Rule;
@@ -60,15 +81,19 @@ export class GuardTriggers extends Construct {
 
   constructor(scope: Construct, id: string, props: GuardTriggersProps) {
     super(scope, id);
-    const { guardFunction } = props;
+    const { guardFunction, hintQueue } = props;
 
     this.subscriptionDeadLetterQueue = deadLetterQueue(
       this,
       'SubscriptionDeadLetterQueue',
-      "the guard's SNS subscription",
+      "the notification topic's subscription",
     );
+    // Not raw: each SQS body is the SNS envelope ({"Type":"Notification","Message":…}), which
+    // the guard tells apart from CloudTrail events and retry records. The queue policy lets
+    // SNS send for this topic only (aws:SourceArn).
     props.notificationTopic.addSubscription(
-      new subscriptions.LambdaSubscription(guardFunction, {
+      new subscriptions.SqsSubscription(hintQueue, {
+        rawMessageDelivery: false,
         deadLetterQueue: this.subscriptionDeadLetterQueue,
       }),
     );
@@ -91,16 +116,17 @@ export class GuardTriggers extends Construct {
       'EventsDeadLetterQueue',
       "the guard's EventBridge targets",
     );
-    const target = (event?: events.RuleTargetInput) =>
-      new targets.LambdaFunction(guardFunction, {
-        event,
-        retryAttempts: EVENT_RETRY_ATTEMPTS,
-        maxEventAge: EVENT_MAX_AGE,
-        deadLetterQueue: this.eventsDeadLetterQueue,
-      });
+    const delivery = {
+      retryAttempts: EVENT_RETRY_ATTEMPTS,
+      maxEventAge: EVENT_MAX_AGE,
+      deadLetterQueue: this.eventsDeadLetterQueue,
+    };
+    // No input: the guard is sent the events themselves.
+    const invokeGuard = () => new targets.LambdaFunction(guardFunction, delivery);
 
     // The CloudTrail record's requestParameters are not filtered on: their shape is not
-    // documented, and the guard resolves the service from the event itself.
+    // documented, and the guard resolves the service from the event itself. The event goes
+    // to the hint queue as it is: the SQS body is the EventBridge event's JSON.
     this.endpointCreatedRule = new events.Rule(this, 'EndpointCreatedRule', {
       description: 'vpce-guard: a VPC endpoint was created (CloudTrail CreateVpcEndpoint)',
       eventPattern: {
@@ -108,12 +134,13 @@ export class GuardTriggers extends Construct {
         detailType: ['AWS API Call via CloudTrail'],
         detail: { eventSource: ['ec2.amazonaws.com'], eventName: ['CreateVpcEndpoint'] },
       },
-      targets: [target()],
+      targets: [new targets.SqsQueue(hintQueue, delivery)],
     });
+    // The guard sweeps every protected service on a `Scheduled Event`.
     this.scheduleRule = new events.Rule(this, 'ScheduleRule', {
       description: 'vpce-guard: sweep every protected endpoint service',
       schedule: events.Schedule.rate(props.reconcileSchedule),
-      targets: [target(events.RuleTargetInput.fromObject(RECONCILE_ALL))],
+      targets: [invokeGuard()],
     });
     this.policyChangedRule = new events.Rule(this, 'PolicyChangedRule', {
       description: 'vpce-guard: the policy parameter changed',
@@ -122,14 +149,23 @@ export class GuardTriggers extends Construct {
         detailType: ['Parameter Store Change'],
         detail: { name: [props.policyParameterName] },
       },
-      targets: [target()],
+      targets: [invokeGuard()],
     });
 
+    // Without reportBatchItemFailures, a partial failure would count as success and the
+    // failed records would be lost.
+    guardFunction.addEventSource(
+      new sources.SqsEventSource(hintQueue, {
+        batchSize: HINT_BATCH_SIZE,
+        maxBatchingWindow: HINT_BATCHING_WINDOW,
+        maxConcurrency: HINT_MAX_CONCURRENCY,
+        reportBatchItemFailures: true,
+      }),
+    );
     guardFunction.addEventSource(
       new sources.SqsEventSource(props.retryQueue, {
         batchSize: RETRY_BATCH_SIZE,
         maxConcurrency: RETRY_MAX_CONCURRENCY,
-        // Without it, a partial failure would count as success and the record would be lost.
         reportBatchItemFailures: true,
       }),
     );

@@ -3,10 +3,15 @@
  */
 import { Duration, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
 import { DEFAULTS } from '../lambda/config';
+import { isServiceId } from '../lambda/ids';
 import { DEFAULT_POLICY_PARAMETER_NAME } from '../lambda/policy-storage';
 import { parameterNameProblem } from './policy-parameter';
-import { SERVICE_ID_PATTERN } from './protected-services';
-import { RETRY_MAX_CONCURRENCY } from './triggers';
+import {
+  DIRECT_INVOCATIONS,
+  HINT_MAX_CONCURRENCY,
+  MIN_RESERVED_CONCURRENCY,
+  RETRY_MAX_CONCURRENCY,
+} from './triggers';
 
 export { DEFAULT_POLICY_PARAMETER_NAME };
 const DEFAULT_RECONCILE_SCHEDULE = Duration.minutes(5);
@@ -72,7 +77,8 @@ export interface VpceGuardProps {
 
   /**
    * Attempts of a retry record before the guard sends it to the dead-letter queue, 1 to 100.
-   * Also the retry queue's `maxReceiveCount`.
+   * The guard counts them itself; the retry queue's redrive (`maxReceiveCount` 10) is only
+   * the backstop for records that crash the function or whose deliveries are throttled.
    *
    * @default 5
    */
@@ -101,9 +107,11 @@ export interface VpceGuardProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * Reserved concurrency of the guard function; at least 2, the retry queue's maximum
-   * concurrency. A new account's concurrency limit can be too low to reserve any: Lambda
-   * keeps 100 executions unreserved.
+   * Reserved concurrency of the guard function; at least 5: the maximum concurrency of the
+   * hint and retry queues' event sources (2 each) plus 1 for the schedule and policy-change
+   * invocations. Less would throttle deliveries, and a throttled SQS delivery counts as a
+   * receive, toward the dead-letter queue. A new account's concurrency limit can be too low to
+   * reserve any: Lambda keeps 100 executions unreserved.
    *
    * @default - none: the function uses the account's unreserved concurrency.
    */
@@ -172,10 +180,10 @@ export function resolveSettings(props: VpceGuardProps): GuardSettings {
   const reserved = props.reservedConcurrency;
   if (
     reserved !== undefined &&
-    !(Number.isInteger(reserved) && reserved >= RETRY_MAX_CONCURRENCY)
+    !(Number.isInteger(reserved) && reserved >= MIN_RESERVED_CONCURRENCY)
   ) {
     throw new Error(
-      `reservedConcurrency: ${reserved} is not a whole number of at least ${RETRY_MAX_CONCURRENCY}, the retry queue's maximum concurrency (less would throttle retries into the dead-letter queue)`,
+      `reservedConcurrency: ${reserved} is not a whole number of at least ${MIN_RESERVED_CONCURRENCY}: the hint and retry queues' maximum concurrency (${HINT_MAX_CONCURRENCY} + ${RETRY_MAX_CONCURRENCY}) plus ${DIRECT_INVOCATIONS} for the schedule and policy-change invocations (less would throttle hints and retries toward their dead-letter queues)`,
     );
   }
 
@@ -208,7 +216,7 @@ export function resolveSettings(props: VpceGuardProps): GuardSettings {
 function serviceIds(ids: readonly string[]): readonly string[] {
   const seen = new Set<string>();
   for (const id of ids) {
-    if (!SERVICE_ID_PATTERN.test(id)) {
+    if (!isServiceId(id)) {
       throw new Error(
         `protectedServiceIds: "${id}" is not an endpoint service ID (vpce-svc- and 8 to 17 hex digits)`,
       );

@@ -31,6 +31,11 @@ export class VpceGuardStack extends Stack {
       ],
       AlarmTopicArn: [guard.alarmTopic.topicArn, 'Subscribe here to the alarms'],
       DashboardName: [guard.dashboard.dashboardName, 'The CloudWatch dashboard'],
+      HintQueueUrl: [
+        guard.hintQueue.queueUrl,
+        'Notifications and CloudTrail events on their way to the guard',
+      ],
+      HintDeadLetterQueueUrl: [guard.hintDeadLetterQueue.queueUrl, 'Hints the guard failed on'],
       RetryQueueUrl: [guard.retryQueue.queueUrl, 'Work the guard will retry'],
       RetryDeadLetterQueueUrl: [guard.deadLetterQueue.queueUrl, 'Retry records given up on'],
       EventsDeadLetterQueueUrl: [
@@ -43,7 +48,7 @@ export class VpceGuardStack extends Stack {
       ],
       SubscriptionDeadLetterQueueUrl: [
         guard.subscriptionDeadLetterQueue.queueUrl,
-        'Notifications SNS could not deliver',
+        'Notifications SNS could not deliver to the hint queue',
       ],
     };
     for (const [id, [value, description]] of Object.entries(outputs)) {

@@ -1,10 +1,10 @@
 /**
  * VpceGuard: one construct that guards AWS PrivateLink endpoint services.
  *
- * It wires the triggers (connection notifications, CloudTrail events, a schedule, policy
- * changes, the retry queue) to the guard function, gives that function least-privilege
- * permissions, keeps every failure in a queue with an alarm, and creates the policy parameter
- * from an initial file without ever overwriting it.
+ * It wires the triggers to the guard function (connection notifications and CloudTrail events
+ * through the hint queue, a schedule and policy changes directly, the retry queue), gives that
+ * function least-privilege permissions, keeps every failure in a queue with an alarm, and
+ * creates the policy parameter from an initial file without ever overwriting it.
  */
 import {
   Duration,
@@ -24,31 +24,50 @@ import { GUARD_TIMEOUT, GuardFunction } from './guard-function';
 import { guardMetric, unsuccessfulMetric } from './metrics';
 import { PolicyParameter } from './policy-parameter';
 import { endpointServiceArns } from './protected-services';
-import { deadLetterQueue, secureQueue, type GuardQueues } from './queues';
+import { deadLetterQueue, eventSourceQueue, type GuardQueues } from './queues';
 import { GuardTopics } from './topics';
 import { GuardTriggers } from './triggers';
 import { resolveSettings, type VpceGuardProps } from './vpce-guard-props';
 
 /**
- * A retry record must stay invisible while one invocation may still work on it: AWS's rule of
- * thumb for an SQS event source is six times the function's timeout.
+ * Retry records wait up to 14 days (the SQS maximum) for an event source that is stuck or
+ * disabled. The guard counts their attempts itself (`maxAttempts`) and dead-letters them
+ * explicitly; the redrive is only the backstop for records that crash the function or whose
+ * deliveries are throttled (a throttled delivery counts as a receive).
  */
-const RETRY_VISIBILITY_FACTOR = 6;
+const RETRY_RETENTION = Duration.days(14);
+const RETRY_MAX_RECEIVE_COUNT = 10;
+/**
+ * A hint is worth little after the next sweeps; 4 days (the SQS default) outlasts any outage
+ * of the guard. It goes to its dead-letter queue when the guard failed on it 10 times.
+ */
+const HINT_RETENTION = Duration.days(4);
+const HINT_MAX_RECEIVE_COUNT = 10;
 
 export class VpceGuard extends Construct {
   /** The guard function. */
   readonly guardFunction: nodejs.NodejsFunction;
   /** The guard function's log group. */
   readonly logGroup: logs.LogGroup;
+  /**
+   * Connection notifications (SNS envelopes) and CloudTrail `CreateVpcEndpoint` events; it
+   * feeds the guard in batches.
+   */
+  readonly hintQueue: sqs.Queue;
+  /** The hint queue's dead-letter queue: hints the guard failed on 10 times. */
+  readonly hintDeadLetterQueue: sqs.Queue;
   /** Work the guard could not do yet; it feeds the guard. */
   readonly retryQueue: sqs.Queue;
   /** The retry queue's dead-letter queue: retry records given up on. */
   readonly deadLetterQueue: sqs.Queue;
-  /** Events that EventBridge could not deliver to the guard. */
+  /** Events that EventBridge could not deliver to the guard or to the hint queue. */
   readonly eventsDeadLetterQueue: sqs.Queue;
-  /** Asynchronous invocations that failed every Lambda retry (on-failure destination). */
+  /**
+   * Asynchronous invocations (schedule, policy change) that failed every Lambda retry
+   * (on-failure destination).
+   */
   readonly invocationFailureQueue: sqs.Queue;
-  /** Connection notifications that SNS could not deliver to the guard. */
+  /** Connection notifications that SNS could not deliver to the hint queue. */
   readonly subscriptionDeadLetterQueue: sqs.Queue;
   /** Where EC2 publishes endpoint connection notifications (event `Connect`). */
   readonly notificationTopic: sns.Topic;
@@ -84,12 +103,19 @@ export class VpceGuard extends Construct {
     this.notificationTopic = topics.notificationTopic;
     this.alarmTopic = topics.alarmTopic;
 
-    // The guard counts attempts itself and dead-letters explicitly; the redrive is the
-    // backstop for records that crash the function, bounded by the same number of attempts.
     this.deadLetterQueue = deadLetterQueue(this, 'RetryDeadLetterQueue');
-    this.retryQueue = secureQueue(this, 'RetryQueue', {
-      visibilityTimeout: Duration.seconds(GUARD_TIMEOUT.toSeconds() * RETRY_VISIBILITY_FACTOR),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxAttempts },
+    this.retryQueue = eventSourceQueue(this, 'RetryQueue', {
+      functionTimeout: GUARD_TIMEOUT,
+      retentionPeriod: RETRY_RETENTION,
+      maxReceiveCount: RETRY_MAX_RECEIVE_COUNT,
+      deadLetterQueue: this.deadLetterQueue,
+    });
+    this.hintDeadLetterQueue = deadLetterQueue(this, 'HintDeadLetterQueue');
+    this.hintQueue = eventSourceQueue(this, 'HintQueue', {
+      functionTimeout: GUARD_TIMEOUT,
+      retentionPeriod: HINT_RETENTION,
+      maxReceiveCount: HINT_MAX_RECEIVE_COUNT,
+      deadLetterQueue: this.hintDeadLetterQueue,
     });
     this.invocationFailureQueue = deadLetterQueue(
       this,
@@ -113,13 +139,14 @@ export class VpceGuard extends Construct {
     });
     this.guardFunction = guard.function;
     this.logGroup = guard.logGroup;
-    // The first sweep must find the policy, or it would report PolicyInvalid.
+    // The first sweep must find the policy, or it would report PolicyUnreadable.
     if (policy.creation) this.guardFunction.node.addDependency(policy.creation);
 
     const triggers = new GuardTriggers(this, 'Triggers', {
       guardFunction: this.guardFunction,
       protectedServiceIds: serviceIds,
       notificationTopic: this.notificationTopic,
+      hintQueue: this.hintQueue,
       retryQueue: this.retryQueue,
       policyParameterName: settings.policyParameterName,
       reconcileSchedule: settings.reconcileSchedule,
@@ -128,6 +155,8 @@ export class VpceGuard extends Construct {
     this.subscriptionDeadLetterQueue = triggers.subscriptionDeadLetterQueue;
 
     const queues: GuardQueues = {
+      hintQueue: this.hintQueue,
+      hintDeadLetterQueue: this.hintDeadLetterQueue,
       retryQueue: this.retryQueue,
       retryDeadLetterQueue: this.deadLetterQueue,
       eventsDeadLetterQueue: this.eventsDeadLetterQueue,
@@ -159,19 +188,24 @@ export class VpceGuard extends Construct {
     return guardMetric(MetricName.ConnectionsEvaluated, props);
   }
 
-  /** Connections rejected (or that would have been, in dry run). */
+  /** Connections rejected, in enforce mode (a dry run counts `DryRunRejects` instead). */
   metricConnectionsRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return guardMetric(MetricName.ConnectionsRejected, props);
   }
 
-  /** Connections accepted (or that would have been, in dry run). */
+  /** Connections accepted, in enforce mode (a dry run counts `DryRunAccepts` instead). */
   metricConnectionsAccepted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return guardMetric(MetricName.ConnectionsAccepted, props);
   }
 
-  /** Times the policy in SSM was missing, unparsable or invalid. */
+  /** Times the policy in SSM was unparsable or invalid. */
   metricPolicyInvalid(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return guardMetric(MetricName.PolicyInvalid, props);
+  }
+
+  /** Times the policy parameter could not be read (missing, access denied, throttled). */
+  metricPolicyUnreadable(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return guardMetric(MetricName.PolicyUnreadable, props);
   }
 
   /** Endpoints a Reject or Accept call left unchanged (RejectUnsuccessful + AcceptUnsuccessful). */

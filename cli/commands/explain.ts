@@ -1,5 +1,5 @@
 import { decide } from '../../lambda/policy';
-import { isServiceId } from '../../lambda/triggers';
+import { isServiceId } from '../../lambda/ids';
 import { type Command, parseCommandArgs } from '../command';
 import { EXIT_OK, UsageError } from '../errors';
 import { readPolicyFile } from '../policy-file';

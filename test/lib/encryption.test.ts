@@ -50,7 +50,7 @@ describe('the KMS key of the topics', () => {
         Sid: `Allow${topic}TopicPublishersToUseKey`,
         Effect: 'Allow',
         Principal: { Service: service },
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         Resource: '*',
         Condition: confusedDeputyConditions([...sourceArns]),
       });
@@ -115,8 +115,8 @@ describe('the queues', () => {
   const properties = (queue: typeof guard.retryQueue) =>
     propertiesOf(stack, template, queue.node.defaultChild);
 
-  test('are these five, each encrypted with SQS-managed keys and refusing non-TLS access', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 5);
+  test('are these seven, each encrypted with SQS-managed keys and refusing non-TLS access', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 7);
     for (const queue of Object.values(queues)) {
       expect(properties(queue).SqsManagedSseEnabled).toBe(true);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -136,28 +136,44 @@ describe('the queues', () => {
     }
   });
 
-  test('the retry queue hides a record for six times the function timeout and redrives after maxAttempts receives', () => {
-    const timeout = propertiesOf(stack, template, guard.guardFunction.node.defaultChild).Timeout;
-    expect(properties(queues.retry)).toMatchObject({
-      VisibilityTimeout: 6 * timeout,
-      RedrivePolicy: {
-        deadLetterTargetArn: stack.resolve(queues.retryDeadLetter.queueArn),
-        maxReceiveCount: 5,
-      },
-    });
-  });
+  const timeout = propertiesOf(stack, template, guard.guardFunction.node.defaultChild).Timeout;
+  const DAY = 24 * 3600;
 
-  test('maxAttempts sets the redrive too', () => {
+  test.each([
+    ['retry', 14, 'retryDeadLetter'],
+    ['hint', 4, 'hintDeadLetter'],
+  ] as const)(
+    'the %s queue hides a message for six times the function timeout, keeps it %i days, and redrives it after 10 receives',
+    (queue, days, deadLetter) => {
+      expect(properties(queues[queue])).toEqual({
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: 6 * timeout,
+        MessageRetentionPeriod: days * DAY,
+        RedrivePolicy: {
+          deadLetterTargetArn: stack.resolve(queues[deadLetter].queueArn),
+          maxReceiveCount: 10,
+        },
+      });
+    },
+  );
+
+  test("maxAttempts does not set the retry queue's redrive: the guard counts attempts itself", () => {
     const eight = synthStack({ 'vpce-guard:maxAttempts': 8 });
-    eight.template.hasResourceProperties('AWS::SQS::Queue', {
-      RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }),
-    });
+    const retry = propertiesOf(
+      eight.stack,
+      eight.template,
+      eight.guard.retryQueue.node.defaultChild,
+    );
+    expect(retry.RedrivePolicy.maxReceiveCount).toBe(10);
   });
 
   test('every dead-letter queue keeps its messages 14 days', () => {
-    const deadLetterQueues = Object.values(queues).filter((queue) => queue !== queues.retry);
+    const deadLetterQueues = Object.values(queues).filter(
+      (queue) => queue !== queues.retry && queue !== queues.hint,
+    );
+    expect(deadLetterQueues).toHaveLength(5);
     for (const queue of deadLetterQueues) {
-      expect(properties(queue).MessageRetentionPeriod).toBe(14 * 24 * 3600);
+      expect(properties(queue).MessageRetentionPeriod).toBe(14 * DAY);
     }
   });
 });

@@ -71,9 +71,11 @@ export const arnOf = (service: string, resource: string) =>
   join('arn:', PARTITION, `:${service}:`, { Ref: 'AWS::Region' }, ':', ACCOUNT, `:${resource}`);
 export const serviceArn = (id: string) => arnOf('ec2', `vpc-endpoint-service/${id}`);
 
-/** The five queues of a guard, by role. */
+/** The seven queues of a guard, by role. */
 export function guardQueues(guard: VpceGuard) {
   return {
+    hint: guard.hintQueue,
+    hintDeadLetter: guard.hintDeadLetterQueue,
     retry: guard.retryQueue,
     retryDeadLetter: guard.deadLetterQueue,
     eventsDeadLetter: guard.eventsDeadLetterQueue,

@@ -13,17 +13,23 @@ describe('the alarms', () => {
   const resolve = (value: unknown) => stack.resolve(value);
   const guardDimension = [{ Name: 'service', Value: 'vpce-guard' }];
 
-  test('are eight, each acting on the alarm topic and quiet when there is no data', () => {
-    expect(alarms).toHaveLength(8);
+  const isAge = (alarm: Json) => alarm.MetricName === 'ApproximateAgeOfOldestMessage';
+
+  test('are eleven, each acting on the alarm topic and quiet when there is no data', () => {
+    expect(alarms).toHaveLength(11);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([resolve(guard.alarmTopic.topicArn)]);
       expect(alarm.TreatMissingData).toBe('notBreaching');
+    }
+    // All but the age of the retry queue's oldest message fire on the first occurrence.
+    for (const alarm of alarms.filter((a) => !isAge(a))) {
       expect(alarm.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
       expect(alarm.Threshold).toBe(1);
     }
   });
 
   test.each([
+    ['hint dead-letter queue', 'hintDeadLetterQueue'],
     ['retry dead-letter queue', 'deadLetterQueue'],
     ['events dead-letter queue', 'eventsDeadLetterQueue'],
     ['invocation-failure queue', 'invocationFailureQueue'],
@@ -49,7 +55,23 @@ describe('the alarms', () => {
     });
   });
 
-  test.each(['PolicyInvalid', 'PermissionDenied'])(
+  test("fire when the retry queue's oldest record is over an hour old (each is delayed 15 minutes at most)", () => {
+    expect(alarms.filter(isAge)).toEqual([
+      expect.objectContaining({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: resolve(guard.retryQueue.queueName) }],
+        Statistic: 'Maximum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 3600,
+        AlarmActions: [resolve(guard.alarmTopic.topicArn)],
+      }),
+    ]);
+  });
+
+  test.each(['PolicyInvalid', 'PolicyUnreadable', 'PermissionDenied'])(
     'fire on any %s, by the name and dimension the guard emits',
     (metricName) => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -107,6 +129,36 @@ describe('the alarms', () => {
     return JSON.stringify(alarm.AlarmDescription);
   };
 
+  /** The description of the alarm on the guard's metric `metricName`, as JSON text. */
+  const descriptionOf = (metricName: string) =>
+    JSON.stringify(alarms.find((a) => a.MetricName === metricName).AlarmDescription);
+
+  test('tell a policy whose content is invalid from one the guard could not read', () => {
+    const invalid = descriptionOf('PolicyInvalid');
+    expect(invalid).toContain(
+      'The content of the policy in SSM parameter /vpce-guard/policy is invalid',
+    );
+    expect(invalid).not.toMatch(/missing|access|throttl/i);
+    const unreadable = descriptionOf('PolicyUnreadable');
+    expect(unreadable).toContain(
+      'could not read SSM parameter /vpce-guard/policy (missing, access denied, or throttled)',
+    );
+    for (const check of [
+      'aws ssm get-parameter --name /vpce-guard/policy',
+      'ssm:GetParameter',
+      'kms:Decrypt',
+      'throttles',
+    ]) {
+      expect(unreadable).toContain(check);
+    }
+  });
+
+  test("tell how to check the retry queue's event source", () => {
+    expect(descriptionOf('ApproximateAgeOfOldestMessage')).toContain(
+      'aws lambda list-event-source-mappings --function-name ',
+    );
+  });
+
   test('tell how to read a dead-letter queue and redrive the retry records', () => {
     const text = descriptionFor(guard.deadLetterQueue);
     expect(text).toContain('aws sqs receive-message --queue-url ');
@@ -115,6 +167,7 @@ describe('the alarms', () => {
 
   test('tell how to sweep once the cause of undelivered events is fixed', () => {
     for (const queue of [
+      guard.hintDeadLetterQueue,
       guard.eventsDeadLetterQueue,
       guard.invocationFailureQueue,
       guard.subscriptionDeadLetterQueue,
@@ -126,7 +179,7 @@ describe('the alarms', () => {
   });
 
   test('e-mail nobody unless alarmEmail is set', () => {
-    template.resourceCountIs('AWS::SNS::Subscription', 1); // the guard's own
+    template.resourceCountIs('AWS::SNS::Subscription', 1); // the hint queue's
     const withEmail = synthStack({ 'vpce-guard:alarmEmail': 'netops@example.com' });
     withEmail.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
@@ -149,10 +202,12 @@ describe('the dashboard', () => {
     'ConnectionsEvaluated',
     'ConnectionsRejected',
     'ConnectionsAccepted',
+    'DryRunRejects',
+    'DryRunAccepts',
     'RejectUnsuccessful',
     'AcceptUnsuccessful',
     'PolicyInvalid',
-    'ApproximateAgeOfOldestMessage',
+    'PolicyUnreadable',
     'Errors',
     'Throttles',
     'Duration',
@@ -160,10 +215,20 @@ describe('the dashboard', () => {
     expect(body).toContain(`\\"${metricName}\\"`);
   });
 
-  test('graphs the depth of the retry queue and of every dead-letter queue', () => {
+  const queueName = (queue: typeof guard.retryQueue) =>
+    stack.getLogicalId(queue.node.defaultChild as never);
+
+  test('graphs the depth of the hint and retry queues and of every dead-letter queue', () => {
     for (const queue of Object.values(guardQueues(guard))) {
-      const name = stack.getLogicalId(queue.node.defaultChild as never);
-      expect(body).toMatch(new RegExp(`ApproximateNumberOfMessagesVisible.{0,80}${name}`));
+      expect(body).toMatch(
+        new RegExp(`ApproximateNumberOfMessagesVisible.{0,80}${queueName(queue)}`),
+      );
+    }
+  });
+
+  test('graphs the age of the oldest message of the hint and retry queues', () => {
+    for (const queue of [guard.hintQueue, guard.retryQueue]) {
+      expect(body).toMatch(new RegExp(`ApproximateAgeOfOldestMessage.{0,80}${queueName(queue)}`));
     }
   });
 

@@ -75,7 +75,7 @@ describe("the guard's permissions, protecting two services", () => {
     expect(policies.own.PolicyDocument.Statement[3].Resource).toHaveLength(2);
   });
 
-  test('plus, from the wiring, exactly: consume the retry queue, send to the on-failure destination', () => {
+  test('plus, from the wiring, exactly: consume the hint and retry queues, send to the on-failure destination', () => {
     expect(policies.wiring.PolicyDocument.Statement).toEqual(
       expect.arrayContaining([
         {
@@ -87,7 +87,7 @@ describe("the guard's permissions, protecting two services", () => {
             'sqs:GetQueueUrl',
             'sqs:ReceiveMessage',
           ],
-          Resource: resolve(guard.retryQueue.queueArn),
+          Resource: [resolve(guard.hintQueue.queueArn), resolve(guard.retryQueue.queueArn)],
         },
         {
           Effect: 'Allow',
@@ -186,7 +186,7 @@ describe('no wildcard action anywhere', () => {
       { 'vpce-guard:protectedServiceIds': [SERVICE_A, SERVICE_B], 'vpce-guard:tracing': true },
     ],
   ])(
-    'no Allow statement names an action with "*" (%s), but for the key administrators',
+    'no Allow statement names an action with "*" (%s), but for the key administrators and the topic publishers',
     (_, context) => {
       const { template } = synthStack(context);
       const wildcards = policyDocuments(template).flatMap(({ where, statements }) =>
@@ -195,12 +195,24 @@ describe('no wildcard action anywhere', () => {
           .flatMap((s) => [s.Action].flat().map((action: string) => ({ where, action, s })))
           .filter(({ action }) => action.includes('*')),
       );
-      // AWS's default key policy: the account's IAM decides who administers the key.
-      expect(wildcards.map(({ where, action, s }) => [where, action, s.Principal])).toEqual([
+      const key = expect.stringMatching(/^GuardTopicsKey/);
+      expect(wildcards.map(({ where, action, s }) => [where, action, s.Sid, s.Principal])).toEqual([
+        // AWS's default key policy: the account's IAM decides who administers the key.
+        [key, 'kms:*', undefined, { AWS: join('arn:', PARTITION, ':iam::', ACCOUNT, ':root') }],
+        // `kms:GenerateDataKey*` is the action AWS documents for an AWS service that publishes
+        // to an encrypted topic; each grant is held to this account and to the resources that
+        // publish by its confused-deputy conditions (see encryption.test.ts).
         [
-          expect.stringMatching(/^GuardTopicsKey/),
-          'kms:*',
-          { AWS: join('arn:', PARTITION, ':iam::', ACCOUNT, ':root') },
+          key,
+          'kms:GenerateDataKey*',
+          'AllowNotificationTopicPublishersToUseKey',
+          { Service: 'vpce.amazonaws.com' },
+        ],
+        [
+          key,
+          'kms:GenerateDataKey*',
+          'AllowAlarmTopicPublishersToUseKey',
+          { Service: 'cloudwatch.amazonaws.com' },
         ],
       ]);
     },

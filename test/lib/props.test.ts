@@ -4,6 +4,9 @@ import type { VpceGuardProps } from '../../lib';
 import { EXAMPLE_POLICY, SERVICE_A, guardInStack } from './helpers';
 
 const created = { initialPolicyFile: EXAMPLE_POLICY };
+/** Reserved concurrency must cover both event sources' maximum concurrency and the direct triggers. */
+const reservedConcurrencyError = (value: number) =>
+  `reservedConcurrency: ${value} is not a whole number of at least 5: the hint and retry queues' maximum concurrency (2 + 2) plus 1 for the schedule and policy-change invocations (less would throttle hints and retries toward their dead-letter queues)`;
 
 describe('VpceGuard props', () => {
   test.each<[string, VpceGuardProps, string]>([
@@ -68,9 +71,14 @@ describe('VpceGuard props', () => {
       'policyCacheSeconds: 3601 is not a whole number from 0 to 3600',
     ],
     [
-      'a reserved concurrency below the retry queue’s maximum concurrency',
-      { ...created, reservedConcurrency: 1 },
-      "reservedConcurrency: 1 is not a whole number of at least 2, the retry queue's maximum concurrency (less would throttle retries into the dead-letter queue)",
+      'a reserved concurrency below what the event sources and the direct triggers may use at once',
+      { ...created, reservedConcurrency: 4 },
+      reservedConcurrencyError(4),
+    ],
+    [
+      'a fractional reserved concurrency',
+      { ...created, reservedConcurrency: 5.5 },
+      reservedConcurrencyError(5.5),
     ],
     [
       'an alarm address that is not one',
@@ -89,7 +97,7 @@ describe('VpceGuard props', () => {
         rejectBatchSize: 1000,
         maxAttempts: 1,
         policyCacheSeconds: 0,
-        reservedConcurrency: 2,
+        reservedConcurrency: 5,
       }),
     ).not.toThrow();
   });

@@ -1,20 +1,30 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { SERVICE_A, SERVICE_B, synthStack } from './helpers';
+import type { GuardTriggers } from '../../lib/triggers';
+import { SERVICE_A, SERVICE_B, propertiesOf, synthStack } from './helpers';
 
-describe('the EventBridge rules', () => {
-  const { stack, guard, template } = synthStack();
-  const functionArn = stack.resolve(guard.guardFunction.functionArn);
-  const eventsDlqArn = stack.resolve(guard.eventsDeadLetterQueue.queueArn);
-  /** Every target: the guard, retried for an hour, then kept in the events dead-letter queue. */
-  const guardTarget = (extra: Record<string, unknown> = {}) => ({
-    Id: Match.anyValue(),
-    Arn: functionArn,
+const { stack, guard, template } = synthStack();
+const triggers = guard.node.findChild('Triggers') as GuardTriggers;
+const resolve = (value: unknown) => stack.resolve(value);
+const functionArn = resolve(guard.guardFunction.functionArn);
+const hintQueueArn = resolve(guard.hintQueue.queueArn);
+const eventsDlqArn = resolve(guard.eventsDeadLetterQueue.queueArn);
+const targetsOf = (rule: GuardTriggers['scheduleRule']) =>
+  propertiesOf(stack, template, rule.node.defaultChild).Targets;
+/**
+ * Every rule's one target: retried for an hour, then kept in the events dead-letter queue,
+ * and given the event itself (no Input, InputPath or InputTransformer).
+ */
+const target = (arn: unknown) => [
+  {
+    Id: 'Target0',
+    Arn: arn,
     RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 },
     DeadLetterConfig: { Arn: eventsDlqArn },
-    ...extra,
-  });
+  },
+];
 
-  test('CloudTrail CreateVpcEndpoint events on the default bus invoke the guard', () => {
+describe('the EventBridge rules', () => {
+  test('CloudTrail CreateVpcEndpoint events on the default bus go to the hint queue, as they are', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.ec2'],
@@ -22,41 +32,47 @@ describe('the EventBridge rules', () => {
         detail: { eventSource: ['ec2.amazonaws.com'], eventName: ['CreateVpcEndpoint'] },
       },
       EventBusName: Match.absent(),
-      Targets: [guardTarget()],
     });
+    expect(targetsOf(triggers.endpointCreatedRule)).toEqual(target(hintQueueArn));
   });
 
-  test('a schedule invokes the guard every 5 minutes with {"reconcile":"all"}', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(5 minutes)',
-      Targets: [guardTarget({ Input: '{"reconcile":"all"}' })],
-    });
+  test('a schedule invokes the guard every 5 minutes with the Scheduled Event itself', () => {
+    expect(
+      propertiesOf(stack, template, triggers.scheduleRule.node.defaultChild).ScheduleExpression,
+    ).toBe('rate(5 minutes)');
+    expect(targetsOf(triggers.scheduleRule)).toEqual(target(functionArn));
   });
 
   test('a Parameter Store Change of the policy parameter invokes the guard', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        source: ['aws.ssm'],
-        'detail-type': ['Parameter Store Change'],
-        detail: { name: ['/vpce-guard/policy'] },
-      },
-      Targets: [guardTarget()],
-    });
+    expect(propertiesOf(stack, template, triggers.policyChangedRule.node.defaultChild)).toEqual(
+      expect.objectContaining({
+        EventPattern: {
+          source: ['aws.ssm'],
+          'detail-type': ['Parameter Store Change'],
+          detail: { name: ['/vpce-guard/policy'] },
+        },
+        Targets: target(functionArn),
+      }),
+    );
   });
 
-  test('are exactly these three, and each may invoke the guard', () => {
+  test('are exactly these three; only the schedule and the policy change may invoke the guard', () => {
     template.resourceCountIs('AWS::Events::Rule', 3);
-    template.resourcePropertiesCountIs(
-      'AWS::Lambda::Permission',
-      { Principal: 'events.amazonaws.com', FunctionName: functionArn },
-      3,
-    );
+    template.resourceCountIs('AWS::Lambda::Permission', 2);
+    for (const rule of [triggers.scheduleRule, triggers.policyChangedRule]) {
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: functionArn,
+        SourceArn: resolve(rule.ruleArn),
+      });
+    }
   });
 
   test('the events dead-letter queue admits EventBridge only for these rules', () => {
     const rules = Object.keys(template.findResources('AWS::Events::Rule'));
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      Queues: [stack.resolve(guard.eventsDeadLetterQueue.queueUrl)],
+      Queues: [resolve(guard.eventsDeadLetterQueue.queueUrl)],
       PolicyDocument: {
         Statement: Match.arrayWith(
           rules.map((rule) => ({
@@ -82,23 +98,18 @@ describe('the EventBridge rules', () => {
 
 describe('endpoint connection notifications', () => {
   test('one per protected service, event Connect, to the notification topic', () => {
-    const { stack, guard, template } = synthStack({
-      'vpce-guard:protectedServiceIds': [SERVICE_A, SERVICE_B],
-    });
-    template.resourceCountIs('AWS::EC2::VPCEndpointConnectionNotification', 2);
+    const two = synthStack({ 'vpce-guard:protectedServiceIds': [SERVICE_A, SERVICE_B] });
+    two.template.resourceCountIs('AWS::EC2::VPCEndpointConnectionNotification', 2);
     for (const serviceId of [SERVICE_A, SERVICE_B]) {
-      template.hasResourceProperties('AWS::EC2::VPCEndpointConnectionNotification', {
+      two.template.hasResourceProperties('AWS::EC2::VPCEndpointConnectionNotification', {
         ServiceId: serviceId,
         ConnectionEvents: ['Connect'],
-        ConnectionNotificationArn: stack.resolve(guard.notificationTopic.topicArn),
+        ConnectionNotificationArn: two.stack.resolve(two.guard.notificationTopic.topicArn),
       });
     }
-  });
-
-  test('are created after the topic policy that lets EC2 publish', () => {
-    const { template } = synthStack({ 'vpce-guard:protectedServiceIds': [SERVICE_A] });
+    // Created after the topic policy that lets EC2 publish.
     const [topicPolicy] = Object.keys(
-      template.findResources('AWS::SNS::TopicPolicy', {
+      two.template.findResources('AWS::SNS::TopicPolicy', {
         Properties: {
           PolicyDocument: {
             Statement: Match.arrayWith([
@@ -108,39 +119,95 @@ describe('endpoint connection notifications', () => {
         },
       }),
     );
-    template.hasResource('AWS::EC2::VPCEndpointConnectionNotification', {
+    two.template.hasResource('AWS::EC2::VPCEndpointConnectionNotification', {
       DependsOn: Match.arrayWith([topicPolicy]),
     });
   });
 
   test('none when protecting every service of the account: the schedule finds the requests', () => {
-    synthStack().template.resourceCountIs('AWS::EC2::VPCEndpointConnectionNotification', 0);
+    template.resourceCountIs('AWS::EC2::VPCEndpointConnectionNotification', 0);
   });
 
-  test('reach the guard through a subscription with a dead-letter queue', () => {
-    const { stack, guard, template } = synthStack();
-    template.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'lambda',
-      Endpoint: stack.resolve(guard.guardFunction.functionArn),
-      TopicArn: stack.resolve(guard.notificationTopic.topicArn),
-      RedrivePolicy: {
-        deadLetterTargetArn: stack.resolve(guard.subscriptionDeadLetterQueue.queueArn),
+  test('reach the hint queue as SNS envelopes (not raw), through a subscription with a dead-letter queue', () => {
+    const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription'));
+    expect(subscriptions.map((s) => s.Properties)).toEqual([
+      {
+        Protocol: 'sqs',
+        Endpoint: hintQueueArn,
+        TopicArn: resolve(guard.notificationTopic.topicArn),
+        RawMessageDelivery: false,
+        RedrivePolicy: { deadLetterTargetArn: resolve(guard.subscriptionDeadLetterQueue.queueArn) },
       },
-    });
+    ]);
   });
 });
 
-describe('the retry queue event source', () => {
-  const { stack, guard, template } = synthStack();
+describe('the hint queue', () => {
+  test('admits, over TLS only, SNS for the notification topic and EventBridge for the CloudTrail rule, nothing else', () => {
+    const policy = propertiesOf(
+      stack,
+      template,
+      guard.hintQueue.node.findChild('Policy').node.defaultChild,
+    );
+    expect(policy.Queues).toEqual([resolve(guard.hintQueue.queueUrl)]);
+    expect(policy.PolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'sqs:*',
+        Resource: hintQueueArn,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: hintQueueArn,
+        Condition: { ArnEquals: { 'aws:SourceArn': resolve(guard.notificationTopic.topicArn) } },
+      },
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Resource: hintQueueArn,
+        Condition: {
+          ArnEquals: { 'aws:SourceArn': resolve(triggers.endpointCreatedRule.ruleArn) },
+        },
+      },
+    ]);
+  });
+});
 
-  test('reports batch item failures, with a small batch and a maximum concurrency of 2', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: stack.resolve(guard.retryQueue.queueArn),
-      FunctionName: stack.resolve(guard.guardFunction.functionName),
+describe('the SQS event sources', () => {
+  const mappings = template.findResources('AWS::Lambda::EventSourceMapping');
+  const mappingOf = (queue: typeof guard.retryQueue) =>
+    Object.values(mappings).find(
+      (m) =>
+        JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify(resolve(queue.queueArn)),
+    )?.Properties;
+
+  test('are exactly two: the hint queue and the retry queue', () => {
+    expect(Object.keys(mappings)).toHaveLength(2);
+  });
+
+  test('the hint queue: batches of up to 100 gathered for 5 s, at most 2 at a time, reporting batch item failures', () => {
+    expect(mappingOf(guard.hintQueue)).toEqual({
+      EventSourceArn: hintQueueArn,
+      FunctionName: resolve(guard.guardFunction.functionName),
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 5,
+      ScalingConfig: { MaximumConcurrency: 2 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  test('the retry queue: small batches, at most 2 at a time, reporting batch item failures', () => {
+    expect(mappingOf(guard.retryQueue)).toEqual({
+      EventSourceArn: resolve(guard.retryQueue.queueArn),
+      FunctionName: resolve(guard.guardFunction.functionName),
       BatchSize: 5,
       ScalingConfig: { MaximumConcurrency: 2 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
 });

@@ -1,0 +1,20 @@
+/**
+ * The shapes of the AWS IDs the guard handles: the one place they are defined, since an ID
+ * is all the guard takes from an event.
+ */
+
+/** An endpoint service ID as it appears inside text: `vpce-svc-` and 8 or 17 hex digits. */
+export const SERVICE_ID_SOURCE = 'vpce-svc-[0-9a-f]{8,17}';
+/** An endpoint ID inside text, and not the `vpce-svc` prefix of a service ID. */
+export const ENDPOINT_ID_SOURCE = 'vpce-(?!svc-)[0-9a-f]{8,17}';
+
+const EXACT_SERVICE_ID = new RegExp(`^${SERVICE_ID_SOURCE}$`);
+const EXACT_ENDPOINT_ID = new RegExp(`^${ENDPOINT_ID_SOURCE}$`);
+
+export function isServiceId(value: unknown): value is string {
+  return typeof value === 'string' && EXACT_SERVICE_ID.test(value);
+}
+
+export function isEndpointId(value: unknown): value is string {
+  return typeof value === 'string' && EXACT_ENDPOINT_ID.test(value);
+}
