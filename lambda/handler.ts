@@ -14,8 +14,10 @@ import { PolicyStore } from './policy-store';
 import { TokenBucket } from './rate-limiter';
 import { logger, metrics } from './telemetry';
 
-// EC2's documented bucket for each of RejectVpcEndpointConnections and AcceptVpcEndpointConnections.
-const MUTATING_BUCKET = { capacity: 10, refillPerSecond: 1 };
+// EC2's documented bucket for each of RejectVpcEndpointConnections and AcceptVpcEndpointConnections,
+// refilled 5% slower here: a copy that refills exactly as fast drifts ahead of EC2's by a
+// request's latency and then spends a throttled call every second (measured: npm run bench).
+const MUTATING_BUCKET = { capacity: 10, refillPerSecond: 0.95 };
 // Left of the invocation's time when the last EC2 change may start: enough to queue the rest.
 const SAFETY_MARGIN_MS = 5_000;
 

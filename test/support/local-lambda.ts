@@ -35,9 +35,18 @@ export class LocalLambda {
     readonly initMs: number,
   ) {}
 
-  /** Starts a container with `env` as its whole environment (plus PATH); resolves once init is done. */
-  static async start(bundle: string, env: Record<string, string>): Promise<LocalLambda> {
+  /**
+   * Starts a container with `env` as its whole environment (plus PATH); resolves once init is
+   * done. `execArgv` replaces the parent's Node options, which under tsx load its TypeScript hooks
+   * into the child too: a benchmark passes `[]` to measure the bundle alone.
+   */
+  static async start(
+    bundle: string,
+    env: Record<string, string>,
+    options: { execArgv?: readonly string[] } = {},
+  ): Promise<LocalLambda> {
     const child = fork(CHILD, [bundle], {
+      ...(options.execArgv ? { execArgv: [...options.execArgv] } : {}),
       env: { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', ...env },
       // The child sends its stderr to stdout, as Lambda does to one log stream.
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -70,6 +79,11 @@ export class LocalLambda {
       this.pending.set(id, resolve);
       this.child.send({ id, event, timeoutMs });
     });
+  }
+
+  /** The container's process ID, e.g. to read its peak memory from /proc. */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** The log lines with this message. */
