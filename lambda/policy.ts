@@ -90,7 +90,61 @@ export function parsePolicy(text: string): PolicyParseResult {
   } catch (error) {
     return { ok: false, errors: [{ path: '(root)', message: describeJsonError(text, error) }] };
   }
-  return validatePolicy(value);
+  const duplicates = duplicateKeys(text);
+  const result = validatePolicy(value);
+  if (duplicates.length === 0) return result;
+  return { ok: false, errors: [...duplicates, ...(result.ok ? [] : result.errors)] };
+}
+
+/**
+ * Keys that appear twice in one object of (already valid) JSON text. JSON.parse keeps only
+ * the last, so a policy with two "deny" lists would silently lose the first.
+ */
+function duplicateKeys(text: string): PolicyError[] {
+  const errors: PolicyError[] = [];
+  // One frame per open object or array: its path, its keys so far, the key or index now.
+  const frames: { path: string; keys?: Set<string>; key?: string; index: number }[] = [];
+  let expectingKey = false;
+  const childPath = () => {
+    const top = frames[frames.length - 1];
+    if (!top) return '';
+    return top.keys ? join(top.path, top.key ?? '') : `${top.path}[${top.index}]`;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const top = frames[frames.length - 1];
+      if (expectingKey && top?.keys) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (top.keys.has(key)) {
+          errors.push({
+            path: join(top.path, key),
+            message: 'appears twice; JSON keeps only the last one',
+          });
+        }
+        top.keys.add(key);
+        top.key = key;
+        expectingKey = false;
+      }
+      i = end;
+    } else if (c === '{' || c === '[') {
+      frames.push({
+        path: childPath(),
+        ...(c === '{' ? { keys: new Set<string>() } : {}),
+        index: 0,
+      });
+      expectingKey = c === '{';
+    } else if (c === '}' || c === ']') {
+      frames.pop();
+    } else if (c === ',') {
+      const top = frames[frames.length - 1];
+      if (top?.keys) expectingKey = true;
+      else if (top) top.index += 1;
+    }
+  }
+  return errors;
 }
 
 /** Validates an already-parsed policy document. Reports every error, not just the first. */

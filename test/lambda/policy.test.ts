@@ -1173,3 +1173,27 @@ describe('valid policies', () => {
     },
   );
 });
+
+describe('duplicate keys', () => {
+  const base = '"version": 1, "defaultAction": "reject"';
+
+  test('a second "deny" list is an error, not a silent loss of the first', () => {
+    const result = parsePolicy(`{${base}, "deny": ["999988887777"], "rules": [], "deny": []}`);
+    expect(result).toEqual({
+      ok: false,
+      errors: [{ path: 'deny', message: 'appears twice; JSON keeps only the last one' }],
+    });
+  });
+
+  test('names the path of a key repeated inside a rule, and still reports the other errors', () => {
+    const text = `{${base}, "rules": [{"id": "a", "principals": ["*"]}, {"id": "b", "principals": ["1"], "principals": ["*"]}]}`;
+    const result = parsePolicy(text);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.errors.map((e) => e.path)).toEqual(['rules[1].principals']);
+  });
+
+  test('equal keys in different objects, and key-like text inside strings, are fine', () => {
+    const text = `{${base}, "rules": [{"id": "a", "principals": ["*"], "description": "\\"id\\": \\"a\\", \\"id\\""}, {"id": "b", "principals": ["*"]}]}`;
+    expect(parsePolicy(text).ok).toBe(true);
+  });
+});
