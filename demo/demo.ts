@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { GuardSummary } from '../lambda/guard';
+import type { GuardSummary, SqsResponse } from '../lambda/guard';
 import { styleFor, type Style } from '../cli/style';
 import type { Output } from '../cli/io';
 import { type AwsFakes, startAwsFakes } from '../test/fakes';
@@ -31,7 +31,8 @@ import {
 export interface DemoStep {
   readonly title: string;
   readonly rows: readonly DecisionRow[];
-  readonly summary: GuardSummary;
+  /** The guard's answer: a summary, or the SQS batch response for the hint queue. */
+  readonly summary: GuardSummary | SqsResponse;
 }
 
 /** What every step of one run works with. */
@@ -90,7 +91,11 @@ export async function runDemo(
 
 async function notificationStep(stage: Stage): Promise<DemoStep> {
   const [mallory] = seed(stage, FIRST_REQUESTS).filter((r) => r.consumer === 'mallory');
-  heading(stage, 1, 'A consumer asks to connect: SNS notification (Connect)');
+  heading(
+    stage,
+    1,
+    'A consumer asks to connect: SNS notification (Connect), through the hint queue',
+  );
   stage.out.write(
     `Four accounts have asked to connect. The notification names mallory's endpoint ${mallory!.endpointId};\n` +
       'the guard re-reads every pending connection of the service from EC2 and settles them all.\n',
@@ -145,7 +150,7 @@ async function invoke(stage: Stage, title: string, event: unknown): Promise<Demo
   if (invocation.error) {
     throw new Error(`the guard failed: ${invocation.error.name}: ${invocation.error.message}`);
   }
-  const summary = invocation.result as GuardSummary;
+  const summary = invocation.result as GuardSummary | SqsResponse;
   const rows = decisionRows(stage.guard.logs.slice(firstLog), stage.fakes.ec2);
   stage.out.write(`\n${decisionTable(rows)}${stage.style.dim(summaryLine(summary))}\n`);
   return { title, rows, summary };

@@ -6,27 +6,36 @@ import { randomUUID } from 'node:crypto';
 import { POLICY_PARAMETER, PROVIDER_ACCOUNT, REGION } from './scenario';
 
 /**
- * An endpoint connection notification (event `Connect`) through SNS. AWS does not document
- * the message body; the guard only takes the IDs out of it.
+ * An endpoint connection notification (event `Connect`) as the stack delivers it: SNS puts
+ * its envelope on the hint queue, and Lambda's event source hands the guard a batch. AWS does
+ * not document the message body; the guard only takes the IDs out of it.
  */
 export function connectNotification(serviceId: string, endpointId: string) {
+  const envelope = {
+    Type: 'Notification',
+    MessageId: randomUUID(),
+    TopicArn: `arn:aws:sns:${REGION}:${PROVIDER_ACCOUNT}:vpce-guard-connections`,
+    Subject: 'VPC Endpoint Connection Notification',
+    Message: JSON.stringify({
+      eventType: 'Connect',
+      serviceId,
+      endpointId,
+      endpointState: 'pendingAcceptance',
+    }),
+    Timestamp: new Date().toISOString(),
+  };
   return {
     Records: [
       {
-        EventSource: 'aws:sns',
-        EventVersion: '1.0',
-        Sns: {
-          Type: 'Notification',
-          TopicArn: `arn:aws:sns:${REGION}:${PROVIDER_ACCOUNT}:vpce-guard-connections`,
-          Subject: 'VPC Endpoint Connection Notification',
-          Message: JSON.stringify({
-            eventType: 'Connect',
-            serviceId,
-            endpointId,
-            endpointState: 'pendingAcceptance',
-          }),
-          Timestamp: new Date().toISOString(),
-        },
+        messageId: randomUUID(),
+        receiptHandle: 'demo',
+        body: JSON.stringify(envelope),
+        attributes: {},
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:${REGION}:${PROVIDER_ACCOUNT}:vpce-guard-hints`,
+        awsRegion: REGION,
       },
     ],
   };

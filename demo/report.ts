@@ -2,7 +2,7 @@
  * What the demo prints for a step, taken from the truth only: the guard's own log lines of
  * the invocation (its decision and reason per endpoint) and the fake EC2's state after it.
  */
-import type { GuardSummary } from '../lambda/guard';
+import type { GuardSummary, SqsResponse } from '../lambda/guard';
 import { formatTable } from '../cli/table';
 import type { FakeEc2 } from '../test/fakes';
 import { ownerLabel } from './scenario';
@@ -51,7 +51,11 @@ export function decisionTable(rows: readonly DecisionRow[]): string {
 }
 
 /** The guard's own answer to the invocation, in one line. */
-export function summaryLine(summary: GuardSummary): string {
+export function summaryLine(summary: GuardSummary | SqsResponse): string {
+  if ('batchItemFailures' in summary) {
+    const failed = summary.batchItemFailures.length;
+    return `guard answered the hint queue: ${failed === 0 ? 'no batch item failures, SQS deletes the batch' : `${failed} batch item failure(s)`}`;
+  }
   return (
     `guard answered: evaluated ${summary.evaluated}, rejected ${summary.rejected}, ` +
     `accepted ${summary.accepted}, kept ${summary.kept}, unsuccessful ${summary.unsuccessful}, ` +
