@@ -4,8 +4,9 @@
  */
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metric-names';
 import { GUARD_TIMEOUT } from '../lib/guard-function';
+import { DEFAULT_POLICY_PARAMETER_NAME } from '../lambda/policy-parameter-spec';
 
-export const POLICY_PARAMETER = '/vpce-guard/policy';
+export const POLICY_PARAMETER = DEFAULT_POLICY_PARAMETER_NAME;
 
 /** The deployed function's timeout: what each invocation's deadline starts from. */
 export const INVOCATION_TIMEOUT_MS = GUARD_TIMEOUT.toMilliseconds();

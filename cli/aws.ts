@@ -5,6 +5,7 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { EC2_MAX_ATTEMPTS } from '../lambda/ec2';
 
 export interface AwsOptions {
   readonly region?: string;
@@ -17,10 +18,6 @@ export interface AwsClients {
   /** Closes the clients' sockets, so the process can exit. */
   destroy(): void;
 }
-
-// As in the guard: more attempts than the SDK's default 3, so a throttled call backs off
-// and lands; the client-side token buckets keep throttling rare.
-const EC2_MAX_ATTEMPTS = 6;
 
 export function createAwsClients(options: AwsOptions): AwsClients {
   // An absent setting is left to the SDK's chain.

@@ -5,7 +5,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { UsageError } from './errors';
 import type { CliIo } from './io';
-import { DEFAULT_POLICY_PARAMETER_NAME } from '../lambda/policy-storage';
+import { DEFAULT_POLICY_PARAMETER_NAME } from '../lambda/policy-parameter-spec';
 
 export interface Command {
   /** The words after `vpce-guard`: `['policy', 'push']`. */

@@ -11,7 +11,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { parsePolicy, type Policy } from '../lambda/policy';
-import { smallestTier, type Tier, TIER_MAX_BYTES } from '../lambda/policy-storage';
+import { smallestTier, type Tier, TIER_MAX_BYTES } from '../lambda/policy-parameter-spec';
 import { CliError } from './errors';
 import { invalidPolicy } from './policy-file';
 

@@ -3,9 +3,11 @@
  * the connection requests that arrive before each step. Data only; demo.ts runs it.
  */
 
+import { DEFAULT_POLICY_PARAMETER_NAME } from '../lambda/policy-parameter-spec';
+
 export const REGION = 'eu-west-1';
 export const PROVIDER_ACCOUNT = '123456789012';
-export const POLICY_PARAMETER = '/vpce-guard/policy';
+export const POLICY_PARAMETER = DEFAULT_POLICY_PARAMETER_NAME;
 
 /** The consumers, by the name the tables show next to their account ID. */
 export const CONSUMERS = {

@@ -15,6 +15,12 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { Connection } from './policy';
 
+/**
+ * SDK attempts per EC2 call, more than the default 3: a call throttled by other callers in
+ * the account backs off and lands instead of being queued.
+ */
+export const EC2_MAX_ATTEMPTS = 6;
+
 /** The largest page EC2 serves: fewer round trips on services with many connections. */
 const PAGE_SIZE = 1000;
 /** Endpoint IDs per `vpc-endpoint-id` filter: well under EC2's cap on a filter's values. */

@@ -126,7 +126,7 @@ async function reconcileTriggers(
   for (const serviceId of serviceIds) {
     reports.push(
       pastDeadline(deps, deadline)
-        ? deferredReport(serviceId, policy)
+        ? deferredReport({ serviceId }, policy)
         : await reconcileAndLog(policy, { serviceId }, deps, deadline),
     );
   }
@@ -169,15 +169,16 @@ function pastDeadline(deps: GuardDeps, deadline?: number): boolean {
   return deadline !== undefined && deps.clock.now() >= deadline;
 }
 
-/** A service left for a retry because the invocation ran out of time before reading it. */
-function deferredReport(serviceId: string, policy: Policy): ServiceReport {
+/** A target left for a retry because the invocation ran out of time before reading it. */
+function deferredReport(target: Target, policy: Policy): ServiceReport {
+  const { serviceId, endpointIds = [] } = target;
   const error = { code: 'Deferred', message: 'the invocation ran out of time before this service' };
   return {
     serviceId,
     mode: policy.mode,
     outcomes: [],
     failures: [
-      { serviceId, action: 'describe', endpointIds: [], error, retryable: true, deferred: true },
+      { serviceId, action: 'describe', endpointIds, error, retryable: true, deferred: true },
     ],
   };
 }
@@ -261,7 +262,7 @@ async function handleRetryRecord(
   logger.appendKeys({ retryAttempt: record.attempt + 1, retryMessageId: messageId });
   try {
     const report = pastDeadline(deps, deadline)
-      ? deferredReport(record.serviceId, policy)
+      ? deferredReport(target, policy)
       : await reconcileAndLog(policy, target, deps, deadline);
     const next = retryable(report.failures).map((failure) => nextAttempt(record, failure));
     await dispatchRetries(next, deps);
@@ -407,7 +408,9 @@ function logOutcome(outcome: Outcome, report: ServiceReport): void {
     logger.error('Unsuccessful', { ...fields, action: decision.action, ...errorFields });
   } else if (outcome.result === 'deferred') {
     logger.warn('Deferred to a retry: the invocation ran out of time', fields);
-  } else if (decision.action === 'skip') {
+  } else if (decision.action === 'skip' || (decision.action === 'keep' && !isPending(connection))) {
+    // Nothing to decide, or an available connection kept as it is: a revoking sweep
+    // re-evaluates every one of them each time, which at INFO would flood the logs.
     logger.debug('Decision', fields);
   } else {
     const dryRun = outcome.result === 'dryRun';
@@ -434,6 +437,10 @@ function countOutcomes(outcomes: readonly Outcome[]): void {
     MetricName.PermissionDenied,
     outcomes.filter((o) => o.error?.code === 'UnauthorizedOperation').length,
   );
+}
+
+function isPending(connection: Outcome['connection']): boolean {
+  return connection.state.toLowerCase() === 'pendingacceptance';
 }
 
 function retryable(failures: readonly Failure[]): Failure[] {

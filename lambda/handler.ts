@@ -9,15 +9,12 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { realClock } from './clock';
 import { loadConfig } from './config';
+import { EC2_MAX_ATTEMPTS } from './ec2';
 import { type GuardDeps, handleEvent, reportPolicyProblem } from './guard';
 import { PolicyStore } from './policy-store';
-import { TokenBucket } from './rate-limiter';
+import { mutatingLimiters } from './rate-limiter';
 import { logger, metrics } from './telemetry';
 
-// EC2's documented bucket for each of RejectVpcEndpointConnections and AcceptVpcEndpointConnections,
-// refilled 5% slower here: a copy that refills exactly as fast drifts ahead of EC2's by a
-// request's latency and then spends a throttled call every second (measured: npm run bench).
-const MUTATING_BUCKET = { capacity: 10, refillPerSecond: 0.95 };
 // Left of the invocation's time when the last EC2 change may start: enough to queue the rest.
 const SAFETY_MARGIN_MS = 5_000;
 
@@ -27,9 +24,7 @@ const config = loadConfig(process.env);
 const ssm = new SSMClient({ maxAttempts: 5 });
 const deps: GuardDeps = {
   config,
-  // More attempts than the SDK's default 3, so a call throttled by other callers in the
-  // account backs off and lands instead of being queued.
-  ec2: new EC2Client({ maxAttempts: 6 }),
+  ec2: new EC2Client({ maxAttempts: EC2_MAX_ATTEMPTS }),
   sqs: new SQSClient({}),
   policies: new PolicyStore(
     ssm,
@@ -38,10 +33,7 @@ const deps: GuardDeps = {
     realClock,
     reportPolicyProblem,
   ),
-  limiters: {
-    reject: new TokenBucket(MUTATING_BUCKET.capacity, MUTATING_BUCKET.refillPerSecond),
-    accept: new TokenBucket(MUTATING_BUCKET.capacity, MUTATING_BUCKET.refillPerSecond),
-  },
+  limiters: mutatingLimiters(),
   clock: realClock,
 };
 

@@ -1,5 +1,5 @@
 /**
- * The shapes of the AWS IDs the guard handles: the one place they are defined, since an ID
+ * The shapes of the AWS IDs the guard handles (account, endpoint service, endpoint): the one place they are defined, since an ID
  * is all the guard takes from an event.
  */
 
@@ -17,4 +17,8 @@ export function isServiceId(value: unknown): value is string {
 
 export function isEndpointId(value: unknown): value is string {
   return typeof value === 'string' && EXACT_ENDPOINT_ID.test(value);
+}
+
+export function isAccountId(value: unknown): value is string {
+  return typeof value === 'string' && /^\d{12}$/.test(value);
 }

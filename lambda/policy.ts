@@ -5,7 +5,7 @@
  * must not import anything heavier than the standard library.
  */
 
-import { isServiceId } from './ids';
+import { isAccountId, isServiceId } from './ids';
 
 export const POLICY_VERSION = 1;
 
@@ -71,7 +71,6 @@ export interface Decision {
 /** Names that `Decision.rule` uses for the lists; a rule may not take them as its id. */
 const RESERVED_RULE_IDS = new Set(['deny', 'defaultAction', 'state']);
 
-const ACCOUNT_ID = /^\d{12}$/;
 const ACCOUNT_ROOT_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):root$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -330,7 +329,7 @@ function parseMatcher(
 
 function parsePrincipal(value: unknown, path: string, errors: ErrorList): string | undefined {
   if (typeof value === 'string') {
-    if (ACCOUNT_ID.test(value)) return value;
+    if (isAccountId(value)) return value;
     const arn = ACCOUNT_ROOT_ARN.exec(value);
     if (arn) return arn[1];
   }

@@ -24,7 +24,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { formatPolicyErrors, parsePolicy } from '../lambda/policy';
-import { smallestTier, TIER_MAX_BYTES } from '../lambda/policy-storage';
+import { smallestTier, TIER_MAX_BYTES } from '../lambda/policy-parameter-spec';
 
 /** Letters, digits and `_ . - /`; a name with a `/` is a path and starts with one. */
 const PARAMETER_NAME = /^(?:\/[a-zA-Z0-9_.-]+)+$|^[a-zA-Z0-9_.-]+$/;

@@ -4,7 +4,7 @@
 import { Duration, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
 import { DEFAULTS } from '../lambda/config';
 import { isServiceId } from '../lambda/ids';
-import { DEFAULT_POLICY_PARAMETER_NAME } from '../lambda/policy-storage';
+import { DEFAULT_POLICY_PARAMETER_NAME } from '../lambda/policy-parameter-spec';
 import { parameterNameProblem } from './policy-parameter';
 import {
   DIRECT_INVOCATIONS,

@@ -1,10 +1,9 @@
 import { decide } from '../../lambda/policy';
-import { isServiceId } from '../../lambda/ids';
+import { isAccountId, isServiceId } from '../../lambda/ids';
 import { type Command, parseCommandArgs } from '../command';
 import { EXIT_OK, UsageError } from '../errors';
 import { readPolicyFile } from '../policy-file';
 
-const ACCOUNT_ID = /^\d{12}$/;
 const STATES = ['pendingAcceptance', 'available'];
 
 export const explain: Command = {
@@ -81,7 +80,7 @@ function requestFrom(
   env: NodeJS.ProcessEnv,
 ): Request {
   const account = required(values.account, '--account');
-  if (!ACCOUNT_ID.test(account)) {
+  if (!isAccountId(account)) {
     throw new UsageError(`--account: "${account}" is not a 12-digit account ID`);
   }
   const service = required(values.service, '--service');

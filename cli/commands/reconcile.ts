@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../../lambda/config';
 import type { Policy } from '../../lambda/policy';
-import { TokenBucket } from '../../lambda/rate-limiter';
+import { mutatingLimiters } from '../../lambda/rate-limiter';
 import { reconcileService, type ServiceReport, summarise } from '../../lambda/reconcile';
 import { type AwsClients, withAwsClients } from '../aws';
 import { type Command, parseCommandArgs } from '../command';
@@ -16,10 +16,6 @@ import {
   SERVICES_OPTIONS_HELP,
   serviceIdsOption,
 } from '../services';
-
-// EC2's documented bucket for each of RejectVpcEndpointConnections and
-// AcceptVpcEndpointConnections, per account and Region: the guard's own limiters.
-const MUTATING_BUCKET = { capacity: 10, refillPerSecond: 1 };
 
 export const reconcile: Command = {
   path: ['reconcile'],
@@ -60,14 +56,14 @@ async function reconcileAll(
 ): Promise<ServiceReport[]> {
   const { serviceIds, homeRegion } = await resolveTargets(aws, named, io.stdout);
   const progress = new SweepProgress(io.stderr, serviceIds.length);
-  const bucket = () => new TokenBucket(MUTATING_BUCKET.capacity, MUTATING_BUCKET.refillPerSecond);
   const context = {
     ec2: aws.ec2,
     policy,
     homeRegion,
     batchSize: DEFAULTS.rejectBatchSize,
     now: io.now,
-    limiters: { reject: bucket(), accept: bucket() },
+    // The guard's own limiters: EC2's buckets are per account and Region, shared with it.
+    limiters: mutatingLimiters(),
     onPage: () => progress.pageRead(),
   };
   const reports: ServiceReport[] = [];

@@ -277,6 +277,17 @@ describe('decisions come from EC2, never from the event', () => {
     expect(h.ec2).not.toHaveReceivedCommand(RejectVpcEndpointConnectionsCommand);
   });
 
+  test('with revoke, available connections kept as they are are logged at DEBUG, not INFO', async () => {
+    const kept = connection(ALLOWED, { VpcEndpointState: 'available' });
+    const h = harness({ policy: { ...POLICY, revoke: true }, connections: [kept] });
+    await h.run(scheduledEvent());
+    expect(logDebug).toHaveBeenCalledWith(
+      'Decision',
+      expect.objectContaining({ endpointId: kept.VpcEndpointId, decision: 'keep' }),
+    );
+    expect(logInfo).not.toHaveBeenCalledWith('Decision', expect.anything());
+  });
+
   test('with revoke, available connections of principals no longer allowed are rejected', async () => {
     const stale = connection(STRANGER, { VpcEndpointState: 'available' });
     const kept = connection(ALLOWED, { VpcEndpointState: 'available' });
@@ -343,6 +354,15 @@ describe('pagination and batching', () => {
     expect(summary).toMatchObject({ unsuccessful: 0, retriesQueued: 2 });
     expect(metricTotal('RejectUnsuccessful')).toBe(0);
     expect(logError).not.toHaveBeenCalledWith('Unsuccessful', expect.anything());
+  });
+
+  test('a retry record reached past the deadline is deferred with its own endpoints, not widened', async () => {
+    const pending = connection(DENIED);
+    const h = harness({ connections: [pending] });
+    const body = retryBody({ endpointIds: [pending.VpcEndpointId], attempt: 2 });
+    await handleEvent(sqsEvent([body]), h.deps, h.clock.now());
+    expect(h.ec2).not.toHaveReceivedAnyCommand();
+    expect(h.sent()[0]!.record).toMatchObject({ endpointIds: [pending.VpcEndpointId], attempt: 2 });
   });
 
   test('services not yet read at the deadline are deferred whole', async () => {

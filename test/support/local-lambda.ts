@@ -69,6 +69,9 @@ export class LocalLambda {
     stdout.removeAllListeners('line');
     for (const line of early) lambda.onLine(line);
     stdout.on('line', (line) => lambda.onLine(line));
+    child.on('exit', (code, signal) =>
+      lambda.settleAll(`the container exited (${signal ?? code})`),
+    );
     return lambda;
   }
 
@@ -96,6 +99,13 @@ export class LocalLambda {
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill();
     await exited;
+  }
+
+  /** A container that dies fails its pending invocations instead of leaving them hanging. */
+  private settleAll(message: string): void {
+    for (const resolve of this.pending.values())
+      resolve({ error: { name: 'ContainerExited', message } });
+    this.pending.clear();
   }
 
   private onLine(line: string): void {
