@@ -3,6 +3,69 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
+/**
+ * The layers (docs/architecture.md): each folder may import only the folders listed for it.
+ * `core` is what the function, the construct and the CLI share, and imports none of them; the
+ * function's bundle (`lambda`) must never pull in the construct or the CDK.
+ */
+const FOLDERS = [
+  'core',
+  'lambda',
+  'lib',
+  'cli',
+  'bin',
+  'local-aws',
+  'demo',
+  'bench',
+  'scripts',
+  'test',
+];
+const LAYERS = {
+  core: {
+    may: [],
+    packages: ['aws-cdk-lib', 'constructs', '@aws-lambda-powertools/*', 'aws-lambda'],
+  },
+  lambda: { may: ['core'], packages: ['aws-cdk-lib', 'constructs'] },
+  lib: { may: ['core'], packages: ['@aws-lambda-powertools/*'] },
+  cli: { may: ['core'], packages: ['aws-cdk-lib', 'constructs', '@aws-lambda-powertools/*'] },
+  'local-aws': { may: ['core', 'lambda', 'lib', 'cli'], packages: [] },
+  demo: { may: ['core', 'lambda', 'lib', 'cli', 'local-aws'], packages: [] },
+  bench: { may: ['core', 'lambda', 'lib', 'cli', 'local-aws'], packages: [] },
+  scripts: { may: ['core', 'lambda', 'lib', 'cli', 'local-aws'], packages: [] },
+  bin: { may: ['core', 'lib', 'cli'], packages: [] },
+};
+
+/** One config block per layer: relative imports that climb into a forbidden folder fail. */
+export function layerRules() {
+  return Object.entries(LAYERS).map(([layer, { may, packages }]) => {
+    const forbidden = FOLDERS.filter((f) => f !== layer && !may.includes(f));
+    return {
+      files: [`${layer}/**/*.ts`, `${layer}/**/*.mjs`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                regex: `^(\\.\\./)+(${forbidden.join('|')})(/|$)`,
+                message: `${layer}/ may import only ${may.length ? may.join(', ') : 'nothing of this project'} (docs/architecture.md#layers)`,
+              },
+              ...(packages.length
+                ? [
+                    {
+                      group: packages,
+                      message: `${layer}/ must not depend on this package (docs/architecture.md#layers)`,
+                    },
+                  ]
+                : []),
+            ],
+          },
+        ],
+      },
+    };
+  });
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', 'coverage/', 'dist/', '.tmp/'] },
   js.configs.recommended,
@@ -13,6 +76,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  ...layerRules(),
   {
     files: ['**/*.mjs'],
     languageOptions: { globals: globals.node },

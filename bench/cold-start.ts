@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { guardEsbuildOptions } from '../lib/bundling';
-import { LocalLambda } from '../test/support/local-lambda';
+import { LocalLambda } from '../local-aws/local-lambda';
 import { guardEnvironment } from './guard-env';
 import { median, round } from './stats';
 

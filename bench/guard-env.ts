@@ -2,9 +2,9 @@
  * The guard's environment as the stack deploys it (lib/guard-function.ts), with local
  * endpoints: every benchmark runs the bundle under the same settings.
  */
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metric-names';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../core/metric-names';
 import { GUARD_TIMEOUT } from '../lib/guard-function';
-import { DEFAULT_POLICY_PARAMETER_NAME } from '../lambda/policy-parameter-spec';
+import { DEFAULT_POLICY_PARAMETER_NAME } from '../core/policy-parameter';
 
 export const POLICY_PARAMETER = DEFAULT_POLICY_PARAMETER_NAME;
 

@@ -3,7 +3,7 @@
  * the parse + validation time of a policy as large as SSM allows (8 KB, Advanced tier).
  * Runs in this process: the code is the same as in the bundle, and no I/O is involved.
  */
-import { type Connection, decide, parsePolicy, type Policy } from '../lambda/policy';
+import { type Connection, decide, parsePolicy, type Policy } from '../core/policy';
 import { DENIED, STRANGER } from './accounts';
 import { median, round } from './stats';
 

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type AwsFakes, startAwsFakes } from '../test/fakes';
-import { type Invocation, LocalLambda } from '../test/support/local-lambda';
-import { SqsEventSource } from '../test/support/sqs-event-source';
+import { type AwsFakes, startAwsFakes } from '../local-aws/fakes';
+import { type Invocation, LocalLambda } from '../local-aws/local-lambda';
+import { SqsEventSource } from '../local-aws/sqs-event-source';
 import { ALLOWED, DENIED } from './accounts';
 import { guardEnvironment, INVOCATION_TIMEOUT_MS, POLICY_PARAMETER } from './guard-env';
 

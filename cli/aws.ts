@@ -5,7 +5,7 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { EC2_MAX_ATTEMPTS } from '../lambda/ec2';
+import { EC2_MAX_ATTEMPTS } from '../core/ec2';
 
 export interface AwsOptions {
   readonly region?: string;

@@ -5,7 +5,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { UsageError } from './errors';
 import type { CliIo } from './io';
-import { DEFAULT_POLICY_PARAMETER_NAME } from '../lambda/policy-parameter-spec';
+import { DEFAULT_POLICY_PARAMETER_NAME } from '../core/policy-parameter';
 
 export interface Command {
   /** The words after `vpce-guard`: `['policy', 'push']`. */

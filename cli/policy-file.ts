@@ -2,7 +2,7 @@
  * A policy file on the operator's machine, read and checked by the guard's own validator.
  */
 import { readFile } from 'node:fs/promises';
-import { formatPolicyErrors, parsePolicy, type Policy, type PolicyError } from '../lambda/policy';
+import { formatPolicyErrors, parsePolicy, type Policy, type PolicyError } from '../core/policy';
 import { CliError } from './errors';
 
 export interface PolicyFile {

@@ -10,8 +10,8 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { parsePolicy, type Policy } from '../lambda/policy';
-import { smallestTier, type Tier, TIER_MAX_BYTES } from '../lambda/policy-parameter-spec';
+import { parsePolicy, type Policy } from '../core/policy';
+import { smallestTier, type Tier, TIER_MAX_BYTES } from '../core/policy-parameter';
 import { CliError } from './errors';
 import { invalidPolicy } from './policy-file';
 

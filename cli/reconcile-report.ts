@@ -2,7 +2,7 @@
  * How `vpce-guard reconcile` reports a run: a table of outcomes per service, a summary with
  * the guard's own counts, and one line per piece of work that failed.
  */
-import type { Failure, Outcome, ReconcileSummary } from '../lambda/reconcile';
+import type { Failure, Outcome, ReconcileSummary } from '../core/reconcile';
 import { formatTable } from './table';
 
 export function outcomeTable(outcomes: readonly Outcome[]): string {

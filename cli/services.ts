@@ -3,8 +3,8 @@
  * one the account owns in the Region, as the guard does when no protected services are set.
  */
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { listOwnedServiceIds } from '../lambda/ec2';
-import { isServiceId } from '../lambda/ids';
+import { listOwnedServiceIds } from '../core/ec2';
+import { isServiceId } from '../core/ids';
 import { type AwsClients, regionOf } from './aws';
 import { LIVE_POLICY_OPTIONS, LIVE_POLICY_OPTIONS_HELP } from './command';
 import { UsageError } from './errors';

@@ -10,10 +10,10 @@ import * as path from 'node:path';
 import type { GuardSummary, SqsResponse } from '../lambda/guard';
 import { styleFor, type Style } from '../cli/style';
 import type { Output } from '../cli/io';
-import { type AwsFakes, startAwsFakes } from '../test/fakes';
-import { buildGuardBundle } from '../test/support/bundle';
-import { runCli } from '../test/support/cli-io';
-import { LocalLambda } from '../test/support/local-lambda';
+import { type AwsFakes, startAwsFakes } from '../local-aws/fakes';
+import { buildGuardBundle } from '../local-aws/bundle';
+import { runCli } from '../local-aws/cli';
+import { LocalLambda } from '../local-aws/local-lambda';
 import { connectNotification, parameterStoreChange, scheduledEvent } from './events';
 import { type DecisionRow, decisionRows, decisionTable, summaryLine } from './report';
 import {

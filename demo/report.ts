@@ -4,7 +4,7 @@
  */
 import type { GuardSummary, SqsResponse } from '../lambda/guard';
 import { formatTable } from '../cli/table';
-import type { FakeEc2 } from '../test/fakes';
+import type { FakeEc2 } from '../local-aws/fakes';
 import { ownerLabel } from './scenario';
 
 export interface DecisionRow {

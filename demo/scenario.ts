@@ -3,7 +3,7 @@
  * the connection requests that arrive before each step. Data only; demo.ts runs it.
  */
 
-import { DEFAULT_POLICY_PARAMETER_NAME } from '../lambda/policy-parameter-spec';
+import { DEFAULT_POLICY_PARAMETER_NAME } from '../core/policy-parameter';
 
 export const REGION = 'eu-west-1';
 export const PROVIDER_ACCOUNT = '123456789012';

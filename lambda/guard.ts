@@ -7,13 +7,13 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
-import type { Clock } from './clock';
-import type { GuardConfig } from './config';
-import { type ChangeAction, listOwnedServiceIds } from './ec2';
-import { MetricName } from './metric-names';
-import type { Policy } from './policy';
+import type { Clock } from '../core/clock';
+import type { GuardConfig } from '../core/contract';
+import { type ChangeAction, listOwnedServiceIds } from '../core/ec2';
+import { MetricName } from '../core/metric-names';
+import type { Policy } from '../core/policy';
 import type { PolicyLoad, PolicyProblem, PolicyStore } from './policy-store';
-import type { TokenBucket } from './rate-limiter';
+import type { TokenBucket } from '../core/rate-limiter';
 import {
   type Failure,
   type Outcome,
@@ -22,18 +22,17 @@ import {
   type ServiceReport,
   summarise,
   type Target,
-} from './reconcile';
+} from '../core/reconcile';
 import {
   backoffSeconds,
   nextAttempt,
-  type OutgoingMessage,
   parseRetryRecord,
   type RetryRecord,
   retryRecordFor,
-  sendMessages,
-} from './retry';
+} from '../core/retry-record';
+import { type OutgoingMessage, sendMessages } from './queue-send';
 import { count, logger } from './telemetry';
-import { classifyQueued, type Trigger, parseTrigger } from './triggers';
+import { classifyQueued, type Trigger, parseTrigger } from './intake';
 
 export interface GuardDeps {
   readonly config: GuardConfig;

@@ -7,12 +7,12 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
-import { realClock } from './clock';
-import { loadConfig } from './config';
-import { EC2_MAX_ATTEMPTS } from './ec2';
+import { realClock } from '../core/clock';
+import { loadConfig } from '../core/contract';
+import { EC2_MAX_ATTEMPTS } from '../core/ec2';
 import { type GuardDeps, handleEvent, reportPolicyProblem } from './guard';
 import { PolicyStore } from './policy-store';
-import { mutatingLimiters } from './rate-limiter';
+import { mutatingLimiters } from '../core/rate-limiter';
 import { logger, metrics } from './telemetry';
 
 // Left of the invocation's time when the last EC2 change may start: enough to queue the rest.

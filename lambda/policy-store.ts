@@ -6,8 +6,8 @@
  * the parameter is fixed; with none, it serves only the problem.
  */
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { Clock } from './clock';
-import { type Policy, type PolicyError, parsePolicy } from './policy';
+import type { Clock } from '../core/clock';
+import { type Policy, type PolicyError, parsePolicy } from '../core/policy';
 
 export interface PolicyProblem {
   /** `unreadable`: SSM did not give the value (missing, denied, throttled); `invalid`: its content. */

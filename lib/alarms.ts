@@ -12,7 +12,7 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { MetricName } from '../lambda/metric-names';
+import { MetricName } from '../core/metric-names';
 import { METRIC_PERIOD, guardMetric, unsuccessfulMetric } from './metrics';
 import type { GuardQueues } from './queues';
 

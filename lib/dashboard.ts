@@ -4,7 +4,7 @@
  */
 import { aws_cloudwatch as cloudwatch, aws_lambda as lambda, aws_sqs as sqs } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { MetricName } from '../lambda/metric-names';
+import { MetricName } from '../core/metric-names';
 import { METRIC_PERIOD, guardMetric } from './metrics';
 import type { GuardQueues } from './queues';
 

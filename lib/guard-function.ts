@@ -19,7 +19,7 @@ import {
   aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metric-names';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../core/metric-names';
 import { GUARD_ENTRY, GUARD_RUNTIME, guardBundling } from './bundling';
 import { endpointServiceArns } from './protected-services';
 

@@ -2,4 +2,4 @@
 export { VpceGuard } from './vpce-guard';
 export { DEFAULT_POLICY_PARAMETER_NAME, type VpceGuardProps } from './vpce-guard-props';
 export { VpceGuardStack } from './vpce-guard-stack';
-export { METRICS_NAMESPACE, MetricName } from '../lambda/metric-names';
+export { METRICS_NAMESPACE, MetricName } from '../core/metric-names';

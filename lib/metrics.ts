@@ -2,7 +2,7 @@
  * The guard's own CloudWatch metrics, by the names the function emits (lambda/metric-names.ts).
  */
 import { Duration, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
-import { METRICS_DIMENSIONS, METRICS_NAMESPACE, MetricName } from '../lambda/metric-names';
+import { METRICS_DIMENSIONS, METRICS_NAMESPACE, MetricName } from '../core/metric-names';
 
 /** The period of every alarm and graph: long enough to smooth a sweep, short to page early. */
 export const METRIC_PERIOD = Duration.minutes(5);

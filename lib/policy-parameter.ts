@@ -23,8 +23,8 @@ import {
   custom_resources as cr,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { formatPolicyErrors, parsePolicy } from '../lambda/policy';
-import { smallestTier, TIER_MAX_BYTES } from '../lambda/policy-parameter-spec';
+import { formatPolicyErrors, parsePolicy } from '../core/policy';
+import { smallestTier, TIER_MAX_BYTES } from '../core/policy-parameter';
 
 /** Letters, digits and `_ . - /`; a name with a `/` is a path and starts with one. */
 const PARAMETER_NAME = /^(?:\/[a-zA-Z0-9_.-]+)+$|^[a-zA-Z0-9_.-]+$/;

@@ -2,9 +2,9 @@
  * The props of the VpceGuard construct, their defaults, and their validation.
  */
 import { Duration, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
-import { DEFAULTS } from '../lambda/config';
-import { isServiceId } from '../lambda/ids';
-import { DEFAULT_POLICY_PARAMETER_NAME } from '../lambda/policy-parameter-spec';
+import { DEFAULTS } from '../core/contract';
+import { isServiceId } from '../core/ids';
+import { DEFAULT_POLICY_PARAMETER_NAME } from '../core/policy-parameter';
 import { parameterNameProblem } from './policy-parameter';
 import {
   DIRECT_INVOCATIONS,

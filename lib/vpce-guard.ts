@@ -17,7 +17,7 @@ import {
   aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { MetricName } from '../lambda/metric-names';
+import { MetricName } from '../core/metric-names';
 import { GuardAlarms } from './alarms';
 import { guardDashboard } from './dashboard';
 import { GUARD_TIMEOUT, GuardFunction } from './guard-function';

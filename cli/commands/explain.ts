@@ -1,5 +1,5 @@
-import { decide } from '../../lambda/policy';
-import { isAccountId, isServiceId } from '../../lambda/ids';
+import { decide } from '../../core/policy';
+import { isAccountId, isServiceId } from '../../core/ids';
 import { type Command, parseCommandArgs } from '../command';
 import { EXIT_OK, UsageError } from '../errors';
 import { readPolicyFile } from '../policy-file';

@@ -1,4 +1,4 @@
-import { parsePolicy } from '../../lambda/policy';
+import { parsePolicy } from '../../core/policy';
 import { withAwsClients } from '../aws';
 import {
   type Command,

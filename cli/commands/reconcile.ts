@@ -1,7 +1,7 @@
-import { DEFAULTS } from '../../lambda/config';
-import type { Policy } from '../../lambda/policy';
-import { mutatingLimiters } from '../../lambda/rate-limiter';
-import { reconcileService, type ServiceReport, summarise } from '../../lambda/reconcile';
+import { DEFAULTS } from '../../core/contract';
+import type { Policy } from '../../core/policy';
+import { mutatingLimiters } from '../../core/rate-limiter';
+import { reconcileService, type ServiceReport, summarise } from '../../core/reconcile';
 import { type AwsClients, withAwsClients } from '../aws';
 import { type Command, parseCommandArgs } from '../command';
 import { EXIT_FAILURE, EXIT_OK, formatProblem } from '../errors';

@@ -1,5 +1,5 @@
-import { AVAILABLE_STATES, describeConnections, PENDING_STATES } from '../../lambda/ec2';
-import { type Connection, type Decision, decide, type Policy } from '../../lambda/policy';
+import { AVAILABLE_STATES, describeConnections, PENDING_STATES } from '../../core/ec2';
+import { type Connection, type Decision, decide, type Policy } from '../../core/policy';
 import { withAwsClients } from '../aws';
 import { type Command, parseCommandArgs } from '../command';
 import { EXIT_OK } from '../errors';

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type AwsFakes, startAwsFakes } from '../fakes';
+import { type AwsFakes, startAwsFakes } from '../../local-aws/fakes';
 
 export const SERVICE = 'vpce-svc-0123456789abcdef0';
 export const ACME = '111122223333';

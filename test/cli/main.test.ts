@@ -1,8 +1,8 @@
 /** The CLI's front door: commands, --help everywhere, usage errors, and AWS setup errors. */
 import { createAwsClients } from '../../cli/aws';
 import { COMMANDS } from '../../cli/main';
-import { type AwsFakes, startAwsFakes } from '../fakes';
-import { runCli } from '../support/cli-io';
+import { type AwsFakes, startAwsFakes } from '../../local-aws/fakes';
+import { runCli } from '../../local-aws/cli';
 
 let fakes: AwsFakes;
 

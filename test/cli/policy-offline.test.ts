@@ -1,7 +1,7 @@
 /** `policy validate` and `policy explain`: the guard's validator and decide(), no AWS. */
 import * as fs from 'node:fs';
-import { type AwsFakes, startAwsFakes } from '../fakes';
-import { runCli } from '../support/cli-io';
+import { type AwsFakes, startAwsFakes } from '../../local-aws/fakes';
+import { runCli } from '../../local-aws/cli';
 import {
   ACME,
   enforcePolicy,

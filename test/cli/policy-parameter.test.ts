@@ -2,7 +2,7 @@
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { fakeAwsClients, runCli, scriptedStdin } from '../support/cli-io';
+import { fakeAwsClients, runCli, scriptedStdin } from '../../local-aws/cli';
 import { enforcePolicy, freshFakesPerTest, MALLORY, writePolicy } from './fixtures';
 
 const NAME = '/vpce-guard/policy';

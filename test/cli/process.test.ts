@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { type AwsFakes, startAwsFakes } from '../fakes';
+import { type AwsFakes, startAwsFakes } from '../../local-aws/fakes';
 import { ACME, enforcePolicy, MALLORY, policyDir, writePolicy } from './fixtures';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'cli.mjs');

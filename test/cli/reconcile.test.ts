@@ -1,5 +1,5 @@
 /** `vpce-guard reconcile`: the guard's reconcile, run by the CLI against the fake EC2. */
-import { runCli } from '../support/cli-io';
+import { runCli } from '../../local-aws/cli';
 import { ACME, enforcePolicy, GLOBEX, MALLORY, STRANGER, freshFakesPerTest } from './fixtures';
 
 const NAME = '/vpce-guard/policy';

@@ -1,5 +1,5 @@
 /** `vpce-guard status`: EC2's connections, decided by the live policy or a file, changing nothing. */
-import { runCli } from '../support/cli-io';
+import { runCli } from '../../local-aws/cli';
 import {
   ACME,
   enforcePolicy,

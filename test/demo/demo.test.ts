@@ -4,7 +4,7 @@
  */
 import { runDemo, type DemoStep } from '../../demo/demo';
 import { ownerLabel } from '../../demo/scenario';
-import { captureOutput } from '../support/cli-io';
+import { captureOutput } from '../../local-aws/cli';
 
 let output: string;
 let steps: DemoStep[];

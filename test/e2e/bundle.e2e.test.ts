@@ -3,9 +3,9 @@
  * SDK talking over HTTP to local fakes of EC2 (Query/XML), SSM (JSON 1.1) and SQS (JSON 1.0).
  * Proves that the bundle loads and that the SDK serializes and parses what the guard needs.
  */
-import { type AwsFakes, startAwsFakes } from '../fakes';
-import { buildGuardBundle } from '../support/bundle';
-import { LocalLambda } from '../support/local-lambda';
+import { type AwsFakes, startAwsFakes } from '../../local-aws/fakes';
+import { buildGuardBundle } from '../../local-aws/bundle';
+import { LocalLambda } from '../../local-aws/local-lambda';
 
 const ALLOWED = '111122223333';
 const ACCEPTED = '444455556666';

@@ -8,7 +8,7 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { handleEvent, PolicyUnavailableError } from '../../lambda/guard';
 import { logger, metrics } from '../../lambda/telemetry';
-import { ManualInvocationError } from '../../lambda/triggers';
+import { ManualInvocationError } from '../../lambda/intake';
 import {
   ACCEPTED,
   ALLOWED,

@@ -15,11 +15,11 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { SQSRecord } from 'aws-lambda';
-import type { Clock } from '../../lambda/clock';
-import type { GuardConfig } from '../../lambda/config';
+import type { Clock } from '../../core/clock';
+import type { GuardConfig } from '../../core/contract';
 import { type GuardDeps, handleEvent, reportPolicyProblem } from '../../lambda/guard';
 import { PolicyStore } from '../../lambda/policy-store';
-import { TokenBucket } from '../../lambda/rate-limiter';
+import { TokenBucket } from '../../core/rate-limiter';
 
 export const REGION = 'eu-west-1';
 export const SERVICE_A = 'vpce-svc-0123456789abcdef0';

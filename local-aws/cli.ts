@@ -6,10 +6,10 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { PassThrough } from 'node:stream';
-import { type AwsClients, type AwsOptions, awsClients } from '../../cli/aws';
-import type { CliIo, Input, Output } from '../../cli/io';
-import { main } from '../../cli/main';
-import type { AwsFakes } from '../fakes';
+import { type AwsClients, type AwsOptions, awsClients } from '../cli/aws';
+import type { CliIo, Input, Output } from '../cli/io';
+import { main } from '../cli/main';
+import type { AwsFakes } from './fakes';
 
 export interface CapturedOutput extends Output {
   readonly text: string;

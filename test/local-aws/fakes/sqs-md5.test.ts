@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { md5OfMessageAttributes } from './sqs-md5';
+import { md5OfMessageAttributes } from '../../../local-aws/fakes/sqs-md5';
 
 test('the attribute digest hashes length-prefixed name, type, transport byte and value', () => {
   // Per attribute, sorted by name: length + name, length + type,

@@ -9,7 +9,7 @@ import {
   SSMClient,
   type PutParameterCommandInput,
 } from '@aws-sdk/client-ssm';
-import { FakeSsm } from './ssm';
+import { FakeSsm } from '../../../local-aws/fakes/ssm';
 
 let ssm: FakeSsm;
 let client: SSMClient;

@@ -1,4 +1,4 @@
-import { parseTrigger } from '../../lambda/triggers';
+import { parseTrigger } from '../../lambda/intake';
 import { createVpcEndpointEvent, POLICY_PARAMETER, snsEvent, sqsEvent } from './harness';
 
 const parse = (event: unknown) => parseTrigger(event, POLICY_PARAMETER);

@@ -6,7 +6,7 @@ import {
   decide,
   parsePolicy,
   validatePolicy,
-} from '../../lambda/policy';
+} from '../../core/policy';
 
 // Property tests of the policy: invariants of `decide` over generated valid policies and
 // connections, and robustness of the validator over arbitrary and mutated documents.

@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULTS, loadConfig } from '../../lambda/config';
+import { ConfigError, DEFAULTS, loadConfig } from '../../core/contract';
 
 const base = {
   POLICY_PARAMETER_NAME: '/vpce-guard/policy',

@@ -9,7 +9,7 @@ import {
   formatPolicyErrors,
   parsePolicy,
   validatePolicy,
-} from '../../lambda/policy';
+} from '../../core/policy';
 
 // Table-driven tests of the policy: every rule of the decision (DESIGN.md "Policy", issue 2
 // point 1) and every class of validation error, each named after the behaviour it pins.

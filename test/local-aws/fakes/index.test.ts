@@ -1,7 +1,7 @@
 import { DescribeVpcEndpointConnectionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { startAwsFakes, type AwsFakes } from './index';
+import { startAwsFakes, type AwsFakes } from '../../../local-aws/fakes/index';
 
 let fakes: AwsFakes;
 const savedEnv = { ...process.env };

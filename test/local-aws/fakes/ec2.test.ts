@@ -8,7 +8,7 @@ import {
   paginateDescribeVpcEndpointServiceConfigurations,
   type DescribeVpcEndpointConnectionsCommandInput,
 } from '@aws-sdk/client-ec2';
-import { EC2_BUCKETS, FakeEc2 } from './ec2';
+import { EC2_BUCKETS, FakeEc2 } from '../../../local-aws/fakes/ec2';
 
 const REGION = 'eu-west-1';
 const OWNER = '111122223333';

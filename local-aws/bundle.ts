@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { build } from 'esbuild';
-import { guardEsbuildOptions } from '../../lib/bundling';
+import { guardEsbuildOptions } from '../lib/bundling';
 
 export async function buildGuardBundle(
   outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpce-guard-')),

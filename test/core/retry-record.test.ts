@@ -1,5 +1,5 @@
-import { backoffSeconds, parseRetryRecord, retryRecordFor } from '../../lambda/retry';
-import { retryBody, SERVICE_A } from './harness';
+import { backoffSeconds, parseRetryRecord, retryRecordFor } from '../../core/retry-record';
+import { retryBody, SERVICE_A } from '../lambda/harness';
 
 describe('retry records', () => {
   test('round-trip through JSON', () => {

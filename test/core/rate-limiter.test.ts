@@ -1,5 +1,5 @@
-import { DeadlineExceededError, TokenBucket } from '../../lambda/rate-limiter';
-import { ManualClock } from './harness';
+import { DeadlineExceededError, TokenBucket } from '../../core/rate-limiter';
+import { ManualClock } from '../lambda/harness';
 
 describe('TokenBucket', () => {
   test('serves its capacity at once, then one request per refill interval', async () => {

@@ -1,4 +1,4 @@
-import { TokenBucket } from './token-bucket';
+import { TokenBucket } from '../../../local-aws/fakes/token-bucket';
 
 test('a bucket allows its capacity at once, then one request per refill interval', () => {
   let now = 0;

@@ -1,8 +1,8 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { FakeSqs } from '../fakes';
-import type { Invocation } from './local-lambda';
-import { SqsEventSource } from './sqs-event-source';
+import { FakeSqs } from '../../local-aws/fakes';
+import type { Invocation } from '../../local-aws/local-lambda';
+import { SqsEventSource } from '../../local-aws/sqs-event-source';
 
 const REGION = 'eu-west-1';
 let sqs: FakeSqs;

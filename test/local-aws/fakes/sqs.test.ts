@@ -11,7 +11,7 @@ import {
   SendMessageCommand,
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
-import { FakeSqs } from './sqs';
+import { FakeSqs } from '../../../local-aws/fakes/sqs';
 
 const ACCOUNT = '999988887777';
 

@@ -6,7 +6,7 @@
  * event can at worst make the guard re-read the truth from EC2.
  */
 import type { SQSRecord } from 'aws-lambda';
-import { ENDPOINT_ID_SOURCE, isServiceId, SERVICE_ID_SOURCE } from './ids';
+import { ENDPOINT_ID_SOURCE, isServiceId, SERVICE_ID_SOURCE } from '../core/ids';
 
 export type Trigger =
   /** Reconcile these services; an empty list means every protected service. */
