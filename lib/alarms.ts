@@ -1,8 +1,12 @@
 /**
- * The guard's alarms. Every durable place where work can end up has one, and each alarm's
- * description says what to do, with the commands, and names its README runbook section.
+ * The guard's alarms. Every durable place where work can end up has one. Each alarm has a
+ * stable name, and a description that says what happened, on which resource, and links to the
+ * alarm's section of the runbook (docs/runbook.md). The runbook alone says what to do: the
+ * procedure lives in one place, and the link can be clicked from the console or an e-mail.
  */
 import {
+  Stack,
+  Token,
   Duration,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as actions,
@@ -16,45 +20,103 @@ import { MetricName } from '../core/metric-names';
 import { METRIC_PERIOD, guardMetric, unsuccessfulMetric } from './metrics';
 import type { GuardQueues } from './queues';
 
-/** README headings (under "Runbook") that the alarm descriptions point to. */
-export const RUNBOOK = {
-  hintDeadLetter: 'Hint dead-letter queue not empty',
-  retryDeadLetter: 'Retry dead-letter queue not empty',
-  retryQueueStuck: 'Retry queue not draining',
-  eventsDeadLetter: 'Events dead-letter queue not empty',
-  invocationFailure: 'Invocation-failure queue not empty',
-  subscriptionDeadLetter: 'Subscription dead-letter queue not empty',
-  functionErrors: 'Function errors',
-  policyInvalid: 'Policy invalid',
-  policyUnreadable: 'Policy unreadable',
-  unsuccessful: 'Rejects or accepts unsuccessful',
-  permissionDenied: 'Permission denied',
+/** Where the alarm descriptions link by default: the runbook in the project's repository. */
+export const DEFAULT_RUNBOOK_BASE_URL =
+  'https://github.com/vpce-guard/vpce-guard/blob/main/docs/runbook.md';
+
+/**
+ * The longest `runbookBaseUrl`: with it, the longest description (a resource name or two, the
+ * statement and the link) still fits CloudWatch's 1024 characters.
+ */
+export const MAX_RUNBOOK_BASE_URL_LENGTH = 256;
+
+/** CloudWatch's limits on an alarm's name and description. */
+const MAX_ALARM_NAME_LENGTH = 255;
+const MAX_DESCRIPTION_LENGTH = 1024;
+/**
+ * The length a name CloudFormation generates may have (a queue, the function, the log group),
+ * for the synth-time check of a description's length: 80 for a queue, 64 for a function.
+ */
+const GENERATED_NAME_LENGTH = 135;
+
+/**
+ * Each alarm: its `role`, which ends the alarm's name, and the heading of its section in
+ * docs/runbook.md. A role must never change: a new name replaces the alarm, and its history
+ * goes with the old one. A heading may change together with the runbook (the test checks that
+ * every link lands on a heading).
+ */
+export const ALARMS = {
+  hintDeadLetter: { role: 'HintDeadLetterQueue', runbook: 'Hint dead-letter queue not empty' },
+  retryDeadLetter: { role: 'RetryDeadLetterQueue', runbook: 'Retry dead-letter queue not empty' },
+  retryQueueStuck: { role: 'RetryQueueNotDraining', runbook: 'Retry queue not draining' },
+  eventsDeadLetter: {
+    role: 'EventsDeadLetterQueue',
+    runbook: 'Events dead-letter queue not empty',
+  },
+  invocationFailure: {
+    role: 'InvocationFailureQueue',
+    runbook: 'Invocation-failure queue not empty',
+  },
+  subscriptionDeadLetter: {
+    role: 'SubscriptionDeadLetterQueue',
+    runbook: 'Subscription dead-letter queue not empty',
+  },
+  functionErrors: { role: 'FunctionErrors', runbook: 'Function errors' },
+  policyInvalid: { role: 'PolicyInvalid', runbook: 'Policy invalid' },
+  policyUnreadable: { role: 'PolicyUnreadable', runbook: 'Policy unreadable' },
+  unsuccessful: {
+    role: 'RejectsOrAcceptsUnsuccessful',
+    runbook: 'Rejects or accepts unsuccessful',
+  },
+  permissionDenied: { role: 'PermissionDenied', runbook: 'Permission denied' },
 } as const;
+type AlarmSpec = (typeof ALARMS)[keyof typeof ALARMS];
 
-/** `README.md#heading-as-github-anchors-it`. */
-export function runbookLink(heading: string): string {
-  const anchor = heading
+/**
+ * The anchor GitHub gives a Markdown heading: lower case, punctuation other than `-` and `_`
+ * dropped, each space a `-` (`Invocation-failure queue not empty` →
+ * `invocation-failure-queue-not-empty`).
+ */
+export function githubAnchor(heading: string): string {
+  return heading
+    .trim()
     .toLowerCase()
-    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
     .replace(/ /g, '-');
-  return `README.md#${anchor}`;
 }
 
-/** A CloudWatch Logs filter for the guard's warnings and errors (and the runtime's). */
-const WARNINGS = "--filter-pattern '?ERROR ?WARN'";
-
-/** Reads up to 10 messages without hiding them from the next reader. */
-function peek(queue: sqs.IQueue): string {
-  return `aws sqs receive-message --queue-url ${queue.queueUrl} --max-number-of-messages 10 --visibility-timeout 0 --message-attribute-names All`;
+/** `https://…/runbook.md#policy-invalid`: the alarm's section of the runbook. */
+export function runbookUrl(runbookBaseUrl: string, heading: string): string {
+  return `${runbookBaseUrl}#${githubAnchor(heading)}`;
 }
 
+/** Checks a `runbookBaseUrl` prop; the error names the prop. */
+export function checkRunbookBaseUrl(url: string): string {
+  const problem = (what: string) => new Error(`runbookBaseUrl: ${JSON.stringify(url)} ${what}`);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || parsed.protocol !== 'https:' || /\s/.test(url)) {
+    throw problem('is not an https URL');
+  }
+  if (url.includes('#')) {
+    throw problem("has a #fragment: the alarms append each section's own");
+  }
+  if (url.length > MAX_RUNBOOK_BASE_URL_LENGTH) {
+    throw problem(
+      `is ${url.length} characters; at most ${MAX_RUNBOOK_BASE_URL_LENGTH} fit in an alarm description`,
+    );
+  }
+  return url;
+}
+
+/** A retry record is delayed 15 minutes at most: one older than this waits for a stuck event source. */
+const RETRY_MAX_AGE = Duration.hours(1);
 /** Unsuccessful must persist this many periods (of 5 minutes) before it pages. */
 const UNSUCCESSFUL_PERIODS = 3;
-/**
- * A retry record is delayed 15 minutes at most: one older than this waits for an event source
- * that is stuck or disabled.
- */
-const RETRY_MAX_AGE = Duration.hours(1);
 
 export interface GuardAlarmsProps {
   readonly guardFunction: lambda.IFunction;
@@ -63,127 +125,91 @@ export interface GuardAlarmsProps {
   readonly policyParameterName: string;
   readonly maxAttempts: number;
   readonly alarmTopic: sns.ITopic;
+  /** The runbook's URL, without a fragment (checked by `checkRunbookBaseUrl`). */
+  readonly runbookBaseUrl: string;
 }
 
 export class GuardAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   private readonly alarmTopic: sns.ITopic;
+  private readonly runbookBaseUrl: string;
+  /** `<stack name>-<the guard's path in its stack>`; see `alarmNamePrefix`. */
+  private readonly namePrefix: string;
 
+  /** `scope` is the guard: its path in the stack goes into every alarm's name. */
   constructor(scope: Construct, id: string, props: GuardAlarmsProps) {
     super(scope, id);
     this.alarmTopic = props.alarmTopic;
+    this.runbookBaseUrl = props.runbookBaseUrl;
+    this.namePrefix = alarmNamePrefix(scope);
     const { queues, guardFunction } = props;
-    const parameter = props.policyParameterName;
-    const sweep = `aws lambda invoke --function-name ${guardFunction.functionName} --cli-binary-format raw-in-base64-out --payload '{"reconcile":"all"}' /dev/stdout`;
-    const logsTail = `aws logs tail ${props.logGroup.logGroupName} --since 1h`;
+    const fn = `guard function ${guardFunction.functionName}`;
+    const logGroup = `Its logs: ${props.logGroup.logGroupName}.`;
+    const parameter = `SSM parameter ${props.policyParameterName}`;
 
     this.deadLetterAlarm(
-      'HintDeadLetterAlarm',
+      ALARMS.hintDeadLetter,
       queues.hintDeadLetterQueue,
-      RUNBOOK.hintDeadLetter,
-      'The guard failed 10 times on connection notifications or CloudTrail events from the hint queue (errors, a policy it could not load, or throttled deliveries). ' +
-        `Read them: ${peek(queues.hintDeadLetterQueue)}; the logs say why: ${logsTail} --filter-pattern ERROR. ` +
-        `Fix the cause, sweep (${sweep}), then purge the queue.`,
+      `Hint dead-letter queue ${queues.hintDeadLetterQueue.queueName} holds connection notifications or CloudTrail events that the ${fn} failed on 10 times. The connection requests they announced may still be pending.`,
     );
     this.deadLetterAlarm(
-      'RetryDeadLetterAlarm',
+      ALARMS.retryDeadLetter,
       queues.retryDeadLetterQueue,
-      RUNBOOK.retryDeadLetter,
-      `The guard gave up on endpoints after ${props.maxAttempts} attempts; they may still be pending. ` +
-        `Read the records: ${peek(queues.retryDeadLetterQueue)}. ` +
-        `Fix the cause, then give each record one more attempt: aws sqs start-message-move-task --source-arn ${queues.retryDeadLetterQueue.queueArn} --destination-arn ${queues.retryQueue.queueArn}.`,
+      `Retry dead-letter queue ${queues.retryDeadLetterQueue.queueName} holds work the ${fn} gave up on after ${props.maxAttempts} attempts, or retry records it could not read. Those connections may still be pending.`,
     );
     this.deadLetterAlarm(
-      'EventsDeadLetterAlarm',
+      ALARMS.eventsDeadLetter,
       queues.eventsDeadLetterQueue,
-      RUNBOOK.eventsDeadLetter,
-      'EventBridge could not invoke the guard or send to the hint queue (permission, throttling, or a deleted function or queue). ' +
-        `The message attributes ERROR_CODE and ERROR_MESSAGE say why: ${peek(queues.eventsDeadLetterQueue)}. ` +
-        `Fix the cause, sweep (${sweep}), then purge the queue.`,
+      `Events dead-letter queue ${queues.eventsDeadLetterQueue.queueName} holds events that EventBridge could not deliver to the ${fn} or to hint queue ${queues.hintQueue.queueName}.`,
     );
     this.deadLetterAlarm(
-      'InvocationFailureAlarm',
+      ALARMS.invocationFailure,
       queues.invocationFailureQueue,
-      RUNBOOK.invocationFailure,
-      'The guard failed a scheduled or policy-change invocation and every Lambda retry. ' +
-        `Each record holds the event and the error: ${peek(queues.invocationFailureQueue)}; the logs say more: ${logsTail}. ` +
-        `Fix the cause, sweep (${sweep}), then purge the queue.`,
+      `Invocation-failure queue ${queues.invocationFailureQueue.queueName} holds scheduled or policy-change invocations of the ${fn} that failed, with every Lambda retry.`,
     );
     this.deadLetterAlarm(
-      'SubscriptionDeadLetterAlarm',
+      ALARMS.subscriptionDeadLetter,
       queues.subscriptionDeadLetterQueue,
-      RUNBOOK.subscriptionDeadLetter,
-      'SNS could not deliver endpoint connection notifications to the hint queue (its queue policy, or a deleted queue). ' +
-        `Read them: ${peek(queues.subscriptionDeadLetterQueue)}. ` +
-        `Fix the cause, sweep (${sweep}), then purge the queue.`,
+      `Subscription dead-letter queue ${queues.subscriptionDeadLetterQueue.queueName} holds endpoint connection notifications that SNS could not deliver to hint queue ${queues.hintQueue.queueName}.`,
     );
 
-    this.alarm('FunctionErrorsAlarm', {
+    this.alarm(ALARMS.functionErrors, {
       metric: guardFunction.metricErrors({ period: METRIC_PERIOD, statistic: 'Sum' }),
-      runbook: RUNBOOK.functionErrors,
-      description:
-        `The guard function failed. Read its errors: ${logsTail} --filter-pattern ERROR. ` +
-        'Failed scheduled and policy-change invocations are retried, then kept in the invocation-failure queue; failed hints and retry records return to their queue, then go to its dead-letter queue after 10 receives.',
+      description: `The ${fn} failed at least once in 5 minutes. ${logGroup}`,
     });
-    this.alarm('RetryQueueAgeAlarm', {
+    this.alarm(ALARMS.retryQueueStuck, {
       metric: queues.retryQueue.metricApproximateAgeOfOldestMessage({
         period: METRIC_PERIOD,
         statistic: 'Maximum',
       }),
       above: RETRY_MAX_AGE.toSeconds(),
-      runbook: RUNBOOK.retryQueueStuck,
-      description:
-        "A retry record has waited over an hour, though each is delayed 15 minutes at most: the retry queue's event source is disabled or stuck, or the guard keeps failing the records. " +
-        `Check that the mapping is Enabled: aws lambda list-event-source-mappings --function-name ${guardFunction.functionName} --event-source-arn ${queues.retryQueue.queueArn}; ` +
-        `then read the function's errors and throttles: ${logsTail} --filter-pattern ERROR.`,
+      description: `A record in retry queue ${queues.retryQueue.queueName} has waited over an hour, though each is delayed 15 minutes at most: the queue's event source does not deliver to the ${fn}, or the guard keeps failing the records.`,
     });
-    this.alarm('PolicyInvalidAlarm', {
+    this.alarm(ALARMS.policyInvalid, {
       metric: guardMetric(MetricName.PolicyInvalid),
-      runbook: RUNBOOK.policyInvalid,
-      description:
-        `The content of the policy in SSM parameter ${parameter} is invalid (not JSON, or it fails validation): the guard keeps the last valid policy it loaded, or acts on nothing. ` +
-        `The logs give the JSON path of each error: ${logsTail} ${WARNINGS}. ` +
-        `Fix it with: aws ssm put-parameter --name ${parameter} --overwrite --value file://policy.json.`,
+      description: `The content of the policy in ${parameter} is invalid (not JSON, or it fails validation): the ${fn} acts on the last valid policy it loaded, or on nothing. ${logGroup}`,
     });
-    this.alarm('PolicyUnreadableAlarm', {
+    this.alarm(ALARMS.policyUnreadable, {
       metric: guardMetric(MetricName.PolicyUnreadable),
-      runbook: RUNBOOK.policyUnreadable,
-      description:
-        `The guard could not read SSM parameter ${parameter} (missing, access denied, or throttled): it keeps the last valid policy it loaded, or acts on nothing. ` +
-        `The logs name the error: ${logsTail} ${WARNINGS}. ` +
-        `Check that the parameter exists (aws ssm get-parameter --name ${parameter}), that the guard's role may ssm:GetParameter it (and kms:Decrypt its key, for a SecureString under a customer-managed key), and whether SSM throttles GetParameter in this account and Region.`,
+      description: `The ${fn} could not read ${parameter} (missing, access denied, or throttled): it acts on the last valid policy it loaded, or on nothing. ${logGroup}`,
     });
-    this.alarm('UnsuccessfulAlarm', {
+    this.alarm(ALARMS.unsuccessful, {
       metric: unsuccessfulMetric(),
       evaluationPeriods: UNSUCCESSFUL_PERIODS,
-      runbook: RUNBOOK.unsuccessful,
-      description:
-        `Reject or Accept calls have left endpoints unchanged for ${UNSUCCESSFUL_PERIODS} periods of 5 minutes (Unsuccessful entries or failed calls). ` +
-        `The logs list each endpoint with its error code: ${logsTail} ${WARNINGS}. ` +
-        'Look for UnauthorizedOperation (permissions), InvalidVpcEndpointServiceId.NotFound (a deleted service) or RequestLimitExceeded (another tool using the same API).',
+      description: `For ${UNSUCCESSFUL_PERIODS} periods of 5 minutes, Reject or Accept calls of the ${fn} left endpoints unchanged (Unsuccessful entries or failed calls); they wait in retry queue ${queues.retryQueue.queueName}. ${logGroup}`,
     });
-    this.alarm('PermissionDeniedAlarm', {
+    this.alarm(ALARMS.permissionDenied, {
       metric: guardMetric(MetricName.PermissionDenied),
-      runbook: RUNBOOK.permissionDenied,
-      description:
-        'A dry run found that the guard may not reject or accept on an endpoint service: in enforce mode those calls would fail. ' +
-        `The logs name the service: ${logsTail} ${WARNINGS}. ` +
-        'Add the service to protectedServiceIds (or protect all) and redeploy before switching the policy to enforce.',
+      description: `In dry run, the ${fn} found an endpoint service it may not reject or accept on: in enforce mode those calls would fail. ${logGroup}`,
     });
   }
 
-  private deadLetterAlarm(
-    id: string,
-    queue: sqs.IQueue,
-    runbook: string,
-    description: string,
-  ): cloudwatch.Alarm {
-    return this.alarm(id, {
+  private deadLetterAlarm(spec: AlarmSpec, queue: sqs.IQueue, description: string) {
+    return this.alarm(spec, {
       metric: queue.metricApproximateNumberOfMessagesVisible({
         period: METRIC_PERIOD,
         statistic: 'Maximum',
       }),
-      runbook,
       description,
     });
   }
@@ -193,16 +219,20 @@ export class GuardAlarms extends Construct {
    * the alarm topic.
    */
   private alarm(
-    id: string,
+    spec: AlarmSpec,
     props: {
       metric: cloudwatch.IMetric;
-      runbook: string;
       description: string;
       evaluationPeriods?: number;
       above?: number;
     },
   ): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
+    const alarmName = `${this.namePrefix}-${spec.role}`;
+    const alarmDescription = `${props.description} Runbook: ${runbookUrl(this.runbookBaseUrl, spec.runbook)}`;
+    checkLength(`alarm ${spec.role}: its name`, alarmName, MAX_ALARM_NAME_LENGTH);
+    checkLength(`alarm ${spec.role}: its description`, alarmDescription, MAX_DESCRIPTION_LENGTH);
+    const alarm = new cloudwatch.Alarm(this, `${spec.role}Alarm`, {
+      alarmName,
       metric: props.metric,
       ...(props.above === undefined
         ? {
@@ -219,10 +249,43 @@ export class GuardAlarms extends Construct {
       // emits PolicyInvalid, PolicyUnreadable, PermissionDenied and Unsuccessful only when
       // they happen.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${props.description} Runbook: ${runbookLink(props.runbook)}`,
+      alarmDescription,
     });
     alarm.addAlarmAction(new actions.SnsAction(this.alarmTopic));
     this.alarms.push(alarm);
     return alarm;
+  }
+}
+
+/**
+ * The start of every alarm name of the guard `scope`: the stack's name, then the guard's path
+ * in the stack, so `VpceGuard-Guard` for the app's stack (alarm `VpceGuard-Guard-PolicyInvalid`).
+ *
+ * Alarm names must be unique per account and Region, and stable across deploys (a new name
+ * replaces the alarm and drops its history). A stack's name is unique per account and Region,
+ * and the guard's path tells two guards in one stack apart; neither depends on the account or
+ * the Region, so an environment-agnostic stack gets the same names wherever it is deployed.
+ * CloudFormation's generated names would be unique too, but end in a random suffix that
+ * nobody can type or recognise.
+ */
+function alarmNamePrefix(guard: Construct): string {
+  const stack = Stack.of(guard);
+  const scopes = guard.node.scopes;
+  const path = scopes.slice(scopes.indexOf(stack) + 1).map((c) => c.node.id);
+  return [stack.stackName, ...path].join('-');
+}
+
+/**
+ * Fails the synth, rather than the deploy, when a name or a description is too long. A name
+ * CloudFormation generates counts as GENERATED_NAME_LENGTH characters.
+ */
+function checkLength(what: string, text: string, max: number): void {
+  const length = Token.isUnresolved(text)
+    ? text.replace(/\$\{Token\[[^\]]*\]\}/g, 'x'.repeat(GENERATED_NAME_LENGTH)).length
+    : text.length;
+  if (length > max) {
+    throw new Error(
+      `${what} would be ${length} characters, over CloudWatch's ${max}: shorten the stack's name, the construct IDs, policyParameterName or runbookBaseUrl`,
+    );
   }
 }

@@ -23,6 +23,7 @@ const KEYS = [
   'logRetentionDays',
   'reservedConcurrency',
   'tracing',
+  'runbookBaseUrl',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -62,6 +63,7 @@ export function guardPropsFromContext(scope: Construct): VpceGuardProps {
     logRetention: retention as logs.RetentionDays | undefined,
     reservedConcurrency: integer(read('reservedConcurrency'), 'reservedConcurrency'),
     tracing: boolean(read('tracing'), 'tracing'),
+    runbookBaseUrl: string(read('runbookBaseUrl'), 'runbookBaseUrl'),
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The guard's own CloudWatch metrics, by the names the function emits (lambda/metric-names.ts).
+ * The guard's own CloudWatch metrics, by the names the function emits (core/metric-names.ts).
  */
 import { Duration, aws_cloudwatch as cloudwatch } from 'aws-cdk-lib';
 import { METRICS_DIMENSIONS, METRICS_NAMESPACE, MetricName } from '../core/metric-names';

@@ -12,6 +12,7 @@ import {
   MIN_RESERVED_CONCURRENCY,
   RETRY_MAX_CONCURRENCY,
 } from './triggers';
+import { DEFAULT_RUNBOOK_BASE_URL, checkRunbookBaseUrl } from './alarms';
 
 export { DEFAULT_POLICY_PARAMETER_NAME };
 const DEFAULT_RECONCILE_SCHEDULE = Duration.minutes(5);
@@ -123,6 +124,17 @@ export interface VpceGuardProps {
    * @default false
    */
   readonly tracing?: boolean;
+
+  /**
+   * Where the runbook is: an https URL, without a `#fragment`, of at most 256 characters. Each
+   * alarm's description links to its own section, `<runbookBaseUrl>#<anchor>`, with the
+   * anchors GitHub gives the headings of docs/runbook.md. Point it at a copy of the runbook
+   * that matches the deployed version (a tag rather than `main`), or at your own wiki page with
+   * the same headings.
+   *
+   * @default 'https://github.com/vpce-guard/vpce-guard/blob/main/docs/runbook.md'
+   */
+  readonly runbookBaseUrl?: string;
 }
 
 /** The props with every default applied. */
@@ -139,6 +151,7 @@ export interface GuardSettings {
   readonly logRetention: logs.RetentionDays;
   readonly reservedConcurrency?: number;
   readonly tracing: boolean;
+  readonly runbookBaseUrl: string;
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -210,6 +223,7 @@ export function resolveSettings(props: VpceGuardProps): GuardSettings {
     logRetention: props.logRetention ?? DEFAULT_LOG_RETENTION,
     reservedConcurrency: reserved,
     tracing: props.tracing ?? false,
+    runbookBaseUrl: checkRunbookBaseUrl(props.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL),
   };
 }
 

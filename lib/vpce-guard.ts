@@ -80,6 +80,10 @@ export class VpceGuard extends Construct {
   /** The policy parameter's name. */
   readonly policyParameterName: string;
   readonly dashboard: cloudwatch.Dashboard;
+  /**
+   * One alarm per place where work can end up, named `<stack name>-<guard's path>-<role>`
+   * (`VpceGuard-Guard-PolicyInvalid`); each description links to its runbook section.
+   */
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: VpceGuardProps = {}) {
@@ -170,6 +174,7 @@ export class VpceGuard extends Construct {
       policyParameterName: settings.policyParameterName,
       maxAttempts: settings.maxAttempts,
       alarmTopic: this.alarmTopic,
+      runbookBaseUrl: settings.runbookBaseUrl,
     }).alarms;
     this.dashboard = guardDashboard(this, 'Dashboard', {
       guardFunction: this.guardFunction,

@@ -41,6 +41,7 @@ describe('configuration through cdk.json context', () => {
       'vpce-guard:protectedServiceIds: [1] is not a list of strings',
     ],
     ['vpce-guard:alarmEmail', 42, 'vpce-guard:alarmEmail: 42 is not a string'],
+    ['vpce-guard:runbookBaseUrl', 42, 'vpce-guard:runbookBaseUrl: 42 is not a string'],
     [
       'vpce-guard:logRetentionDays',
       10,
@@ -59,6 +60,21 @@ describe('configuration through cdk.json context', () => {
   test('reports a value out of range under the option’s name', () => {
     expect(() => synthStack({ 'vpce-guard:rejectBatchSize': 0 })).toThrow(
       'rejectBatchSize: 0 is not a whole number from 1 to 1000',
+    );
+    expect(() =>
+      synthStack({ 'vpce-guard:runbookBaseUrl': 'http://wiki.example.com/runbook' }),
+    ).toThrow('runbookBaseUrl: "http://wiki.example.com/runbook" is not an https URL');
+  });
+
+  test('links the alarms to the runbook at runbookBaseUrl', () => {
+    const { template } = synthStack({
+      'vpce-guard:runbookBaseUrl': 'https://wiki.example.com/netops/vpce-guard-runbook',
+    });
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find(
+      (r) => r.Properties.AlarmName === 'VpceGuard-Guard-PolicyInvalid',
+    );
+    expect(JSON.stringify(alarm?.Properties.AlarmDescription)).toMatch(
+      / Runbook: https:\/\/wiki\.example\.com\/netops\/vpce-guard-runbook#policy-invalid"/,
     );
   });
 });
