@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The vpce-guard CDK app: one stack, configured through cdk.json context (see the README),
+ * The vpce-guard CDK app: one stack, configured through cdk.json context (docs/configuration.md),
  * checked by cdk-nag's AWS Solutions rules on every synth.
  */
 import { App, Validations } from 'aws-cdk-lib';

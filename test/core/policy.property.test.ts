@@ -176,8 +176,9 @@ function accountOf(principal: string): string {
 }
 
 /**
- * The semantics of DESIGN.md, written again independently and read straight from the JSON
- * document (so it checks the parser's normalisation of ARNs, "*" and dates as well).
+ * The semantics of docs/policy.md ("How a connection is decided"), written again
+ * independently and read straight from the JSON document (so it checks the parser's
+ * normalisation of ARNs, "*" and dates as well).
  */
 function model(doc: PolicyDoc, c: Connection, now: Date): Pick<Decision, 'action' | 'rule'> {
   if (!isConsidered(c.state, doc.revoke === true)) return { action: 'skip', rule: 'state' };
@@ -212,7 +213,7 @@ describe('decide (properties)', () => {
     );
   });
 
-  test('agrees with an independent model of the DESIGN.md semantics', () => {
+  test('agrees with an independent model of the semantics in docs/policy.md', () => {
     fc.assert(
       fc.property(scenarioArb(), ({ doc, policy, connection, now }) => {
         expect(decide(policy, connection, now)).toMatchObject(model(doc, connection, now));

@@ -11,8 +11,9 @@ import {
   validatePolicy,
 } from '../../core/policy';
 
-// Table-driven tests of the policy: every rule of the decision (DESIGN.md "Policy", issue 2
-// point 1) and every class of validation error, each named after the behaviour it pins.
+// Table-driven tests of the policy: every rule of the decision (docs/policy.md, "How a
+// connection is decided"; issue 2 point 1) and every class of validation error, each named after
+// the behaviour it pins.
 
 const SVC_A = 'vpce-svc-0123456789abcdef0';
 const SVC_B = 'vpce-svc-0fedcba987654321f';
@@ -473,42 +474,42 @@ const defaultCases: DecideCase[] = [
 const designExample = JSON.parse(readFixture('design-example.json')) as Doc;
 const exampleCases: DecideCase[] = [
   {
-    name: 'DESIGN.md example: rejects the denied account',
+    name: 'docs/policy.md example: rejects the denied account',
     policy: designExample,
     connection: { owner: MALLORY },
     action: 'reject',
     rule: 'deny',
   },
   {
-    name: 'DESIGN.md example: accepts acme-prod by account ID from eu-west-1 before expiry',
+    name: 'docs/policy.md example: accepts acme-prod by account ID from eu-west-1 before expiry',
     policy: designExample,
     connection: { region: 'eu-west-1' },
     action: 'accept',
     rule: 'acme-prod',
   },
   {
-    name: 'DESIGN.md example: accepts acme-prod by its account root ARN',
+    name: 'docs/policy.md example: accepts acme-prod by its account root ARN',
     policy: designExample,
     connection: { owner: GLOBEX },
     action: 'accept',
     rule: 'acme-prod',
   },
   {
-    name: 'DESIGN.md example: rejects acme-prod from an unlisted Region',
+    name: 'docs/policy.md example: rejects acme-prod from an unlisted Region',
     policy: designExample,
     connection: { region: 'ap-south-1' },
     action: 'reject',
     rule: 'defaultAction',
   },
   {
-    name: 'DESIGN.md example: rejects acme-prod on another service',
+    name: 'docs/policy.md example: rejects acme-prod on another service',
     policy: designExample,
     connection: { serviceId: SVC_B },
     action: 'reject',
     rule: 'defaultAction',
   },
   {
-    name: 'DESIGN.md example: rejects acme-prod once the rule has expired',
+    name: 'docs/policy.md example: rejects acme-prod once the rule has expired',
     policy: designExample,
     now: '2027-06-30T00:00:00Z',
     action: 'reject',
@@ -516,7 +517,7 @@ const exampleCases: DecideCase[] = [
     reason: /^rule acme-prod matched but expired at 2027-06-30T00:00:00.000Z/,
   },
   {
-    name: 'DESIGN.md example: skips available connections (revoke is false)',
+    name: 'docs/policy.md example: skips available connections (revoke is false)',
     policy: designExample,
     connection: { owner: MALLORY, state: 'available' },
     action: 'skip',
@@ -535,7 +536,7 @@ describe('decide', () => {
     ['expiry', expiryCases],
     ['accept', acceptCases],
     ['defaultAction', defaultCases],
-    ['the DESIGN.md example', exampleCases],
+    ['the docs/policy.md example', exampleCases],
   ])('%s', (_group, cases) => {
     test.each(cases)('$name', (c) => {
       const policy = policyOf(c.policy);
@@ -795,7 +796,7 @@ const errorCases: ErrorCase[] = [
   },
   // principals
   {
-    name: 'names the JSON path of a malformed account ID (the DESIGN.md message)',
+    name: 'names the JSON path of a malformed account ID (the message docs/policy.md quotes)',
     input: doc({
       rules: [
         { id: 'a', principals: [ACME] },
@@ -977,7 +978,7 @@ describe('parsePolicy', () => {
     });
   });
 
-  test('formats errors one per line as "path: message" (the DESIGN.md wording)', () => {
+  test('formats errors one per line as "path: message" (as docs/policy.md shows them)', () => {
     const result = parsePolicy(
       JSON.stringify(
         doc({
@@ -1047,7 +1048,7 @@ describe('error paths', () => {
 });
 
 describe('valid policies', () => {
-  test('accepts the DESIGN.md example policy and normalises it', () => {
+  test('accepts the docs/policy.md example policy and normalises it', () => {
     const result = parsePolicy(readFixture('design-example.json'));
     expect(result).toEqual({
       ok: true,
