@@ -4,8 +4,8 @@
  * sources, configured as the stack configures them (lib/triggers.ts). Invocations run one
  * at a time, as in one Lambda container: whatever arrives while it is busy waits its turn.
  */
-import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type EventOrigin, scheduledEvent, snsEnvelope, snsEvent } from '../local-aws/events';
 import { type AwsFakes, startAwsFakes } from '../local-aws/fakes';
 import { type Invocation, LocalLambda } from '../local-aws/local-lambda';
 import { SqsEventSource } from '../local-aws/sqs-event-source';
@@ -21,7 +21,10 @@ export type Delivery = 'hint-queue' | 'direct';
 
 const REGION = 'eu-west-1';
 const ACCOUNT_ID = '123456789012';
-const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT_ID}:vpce-guard-notifications`;
+/** Where the benchmark's events come from; they happen now, with fresh IDs. */
+const ORIGIN: EventOrigin = { region: REGION, accountId: ACCOUNT_ID };
+const TOPIC = 'vpce-guard-notifications';
+const SCHEDULE_RULE = 'vpce-guard-schedule';
 // The stack's queues: visibility six times the function's timeout; the event sources' batches.
 const VISIBILITY_SECONDS = String((INVOCATION_TIMEOUT_MS / 1000) * 6);
 interface EventSourceQueue {
@@ -83,7 +86,6 @@ export class Rig {
         sqs: this.sqs,
         queueUrl,
         queueArn: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${queue.name}`,
-        region: REGION,
         batchSize: queue.batchSize,
         batchingWindowMs: queue.batchingWindowMs,
         invoke: (event) => this.invoke(event),
@@ -151,12 +153,20 @@ export class Rig {
     // The body's format is not documented: the guard takes every ID it finds in it.
     const message = JSON.stringify({ serviceId, vpcEndpointId });
     if (this.delivery === 'direct') {
-      await this.invoke({ Records: [{ EventSource: 'aws:sns', Sns: { Message: message } }] });
+      await this.invoke(snsEvent(message, TOPIC, ORIGIN));
       return;
     }
     await this.sqs.send(
-      new SendMessageCommand({ QueueUrl: this.queues.hints, MessageBody: snsEnvelope(message) }),
+      new SendMessageCommand({
+        QueueUrl: this.queues.hints,
+        MessageBody: snsEnvelope(message, TOPIC, ORIGIN),
+      }),
     );
+  }
+
+  /** Invokes the guard as the stack's schedule does: a sweep of every protected service. */
+  sweep(): Promise<Invocation> {
+    return this.invoke(scheduledEvent(SCHEDULE_RULE, ORIGIN));
   }
 
   /** Waits until the guard has handled every notification delivered so far. */
@@ -182,7 +192,7 @@ export class Rig {
 
   private notRejected(endpointIds: readonly string[]): string[] {
     return endpointIds.filter(
-      (id) => this.aws.ec2.connection(id)?.vpcEndpointState.toLowerCase() !== 'rejected',
+      (id) => this.aws.ec2.connection(id)?.VpcEndpointState.toLowerCase() !== 'rejected',
     );
   }
 
@@ -214,7 +224,7 @@ export class Rig {
 
   /** Whether a message on one of the queues will still make the guard act on the endpoint. */
   private queued(endpointId: string): boolean {
-    const serviceId = this.aws.ec2.connection(endpointId)?.serviceId ?? '';
+    const serviceId = this.aws.ec2.connection(endpointId)?.ServiceId ?? '';
     // A hint makes the guard reconcile the service it names.
     const hinted = this.aws.sqs
       .messages(this.queues.hints)
@@ -255,19 +265,4 @@ function benchPolicy(revoke: boolean) {
     deny: [DENIED],
     rules: [{ id: 'partners', principals: [ALLOWED] }],
   };
-}
-
-/** An SQS body as SNS writes it for a subscribed queue without raw message delivery. */
-function snsEnvelope(message: string): string {
-  return JSON.stringify({
-    Type: 'Notification',
-    MessageId: randomUUID(),
-    TopicArn: TOPIC_ARN,
-    Message: message,
-    Timestamp: new Date().toISOString(),
-    SignatureVersion: '1',
-    Signature: 'bench',
-    SigningCertURL: 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService.pem',
-    UnsubscribeURL: `https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&TopicArn=${TOPIC_ARN}`,
-  });
 }

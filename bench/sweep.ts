@@ -28,18 +28,6 @@ export interface SweepDetails {
 
 const AVAILABLE = 9_000;
 const PENDING = 1_000;
-/** What the stack's schedule rule sends: a sweep of every protected service. */
-const SCHEDULED_EVENT = {
-  version: '0',
-  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '123456789012',
-  time: '2026-11-25T12:00:00Z',
-  region: 'eu-west-1',
-  resources: ['arn:aws:events:eu-west-1:123456789012:rule/vpce-guard-schedule'],
-  detail: {},
-};
 
 export async function runSweep(
   bundle: string,
@@ -63,7 +51,7 @@ export async function runSweep(
     }
 
     const started = Date.now();
-    await rig.invoke(SCHEDULED_EVENT);
+    await rig.sweep();
     const invocationEnded = Date.now();
     await rig.settle(toReject);
     await rig.stopDelivery();

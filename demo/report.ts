@@ -31,7 +31,7 @@ export function decisionRows(
         owner: String(line.owner),
         decision: String(line.decision),
         reason: String(line.reason),
-        finalState: ec2.connection(endpointId)?.vpcEndpointState ?? 'unknown',
+        finalState: ec2.connection(endpointId)?.VpcEndpointState ?? 'unknown',
       };
     });
 }

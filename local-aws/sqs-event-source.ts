@@ -11,14 +11,14 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
+import { sqsRecord } from './events';
 import type { Invocation } from './local-lambda';
 
 export interface SqsEventSourceOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   readonly queueArn: string;
-  readonly region: string;
   /** Messages per invocation at most (the mapping's `batchSize`). */
   readonly batchSize: number;
   /** How long to gather a batch once a message is in hand (`maxBatchingWindow`). @default 0 */
@@ -64,7 +64,7 @@ export class SqsEventSource {
     this.invocations += 1;
     this.delivered += messages.length;
     const invocation = await this.options.invoke({
-      Records: messages.map((m) => this.record(m)),
+      Records: messages.map((m) => sqsRecord(m, this.options.queueArn)),
     });
     if (invocation.error) return messages.length;
     const failed = new Set(
@@ -116,37 +116,6 @@ export class SqsEventSource {
       const handled = await this.pollOnce();
       if (handled === 0 && !this.stopping) await sleep(idleMs);
     }
-  }
-
-  /** The record as Lambda builds it from a received message. */
-  private record(message: Message): SQSRecord {
-    const attributes = message.Attributes ?? {};
-    return {
-      messageId: message.MessageId!,
-      receiptHandle: message.ReceiptHandle!,
-      body: message.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
-        SentTimestamp: attributes.SentTimestamp ?? '',
-        SenderId: attributes.SenderId ?? '',
-        ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? '',
-      },
-      messageAttributes: Object.fromEntries(
-        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
-          name,
-          {
-            dataType: value.DataType ?? 'String',
-            stringValue: value.StringValue,
-            stringListValues: [],
-            binaryListValues: [],
-          },
-        ]),
-      ),
-      md5OfBody: message.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: this.options.queueArn,
-      awsRegion: this.options.region,
-    };
   }
 }
 

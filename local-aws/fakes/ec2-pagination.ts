@@ -3,8 +3,7 @@
  * number of the last row returned), so it stays valid while rows change between pages, and a
  * page costs a scan from the cursor to the first match after the page, not a pass over all rows.
  */
-import { text, type QueryObject, type QueryValue } from './ec2-wire';
-import { AwsError } from './http';
+import { AwsError } from './aws-error';
 
 /** A stored item and its creation sequence number, by which pages are cut. */
 export interface Row<T> {
@@ -12,21 +11,30 @@ export interface Row<T> {
   value: T;
 }
 
-const DEFAULT_PAGE = 1000;
+/** The largest page EC2 serves, whatever `MaxResults` asks. */
+const MAX_PAGE = 1000;
 const MIN_PAGE = 5;
 
+/** The paging members of a Describe request. */
+export interface PageRequest {
+  MaxResults?: number;
+  NextToken?: string;
+}
+
 /**
- * One page of `rows` (sorted by seq) after `params.NextToken`, of at most `params.MaxResults`
- * matches. The token names the last row returned; it is issued only if another match follows,
- * which costs one scan to that match, the place where the next page starts anyway.
+ * One page of `rows` (sorted by seq) after `request.NextToken`, of at most
+ * `request.MaxResults` matches and never more than `limit`. The token names the last row
+ * returned; it is issued only if another match follows, which costs one scan to that match,
+ * the place where the next page starts anyway.
  */
 export function paginate<T>(
   rows: readonly Row<T>[],
-  params: QueryObject,
+  request: PageRequest,
   matches: (value: T) => boolean,
+  limit = MAX_PAGE,
 ): { page: T[]; nextToken?: string } {
-  const size = pageSize(params.MaxResults);
-  const token = text(params.NextToken);
+  const size = Math.min(pageSize(request.MaxResults), limit);
+  const token = request.NextToken;
   const page: Row<T>[] = [];
   const start = token === undefined ? 0 : firstAfter(rows, decodeToken(token));
   for (let i = start; i < rows.length; i++) {
@@ -40,16 +48,15 @@ export function paginate<T>(
 }
 
 /** 5 to 1,000; AWS documents that larger values return 1,000 results, not an error. */
-function pageSize(value: QueryValue | undefined): number {
-  if (value === undefined) return DEFAULT_PAGE;
-  const size = Number(text(value));
+function pageSize(size: number | undefined): number {
+  if (size === undefined) return MAX_PAGE;
   if (!Number.isInteger(size) || size < MIN_PAGE) {
     throw new AwsError(
       'InvalidParameterValue',
-      `Value ( ${text(value)} ) for parameter maxResults is invalid. Expecting a value greater than or equal to ${MIN_PAGE}.`,
+      `Value ( ${size} ) for parameter maxResults is invalid. Expecting a value greater than or equal to ${MIN_PAGE}.`,
     );
   }
-  return Math.min(size, DEFAULT_PAGE);
+  return Math.min(size, MAX_PAGE);
 }
 
 /** Index of the first row whose seq is greater than `seq` (binary search: rows are sorted). */

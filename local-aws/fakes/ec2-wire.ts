@@ -4,7 +4,8 @@
  * answers are XML whose element names are the shapes' `xmlName`s (camelCase, lists of `<item>`),
  * directly under `<ActionResponse>`, without the `<ActionResult>` wrapper of plain Query.
  */
-import { type AwsError, type Reply } from './http';
+import type { AwsError } from './aws-error';
+import type { Reply } from './http';
 
 export type QueryValue = string | QueryValue[] | QueryObject;
 export interface QueryObject {
@@ -56,19 +57,25 @@ export const objects = (value: QueryValue | undefined): QueryObject[] =>
   );
 
 /**
- * A response body: keys are XML element names; arrays become lists of `<item>`; dates are
- * written in ISO 8601 (EC2's timestamp format); undefined members are left out.
+ * EC2's element names for the SDK's members: the member name with a lower-case first letter,
+ * except for the lists that EC2's model names otherwise (their `ec2QueryName`).
  */
-export type XmlValue = string | number | boolean | Date | undefined | XmlValue[] | XmlObject;
-export interface XmlObject {
-  [element: string]: XmlValue;
-}
+const LIST_ELEMENTS: Readonly<Record<string, string>> = {
+  VpcEndpointConnections: 'vpcEndpointConnectionSet',
+  ServiceConfigurations: 'serviceConfigurationSet',
+};
+const elementName = (member: string): string =>
+  LIST_ELEMENTS[member] ?? member.charAt(0).toLowerCase() + member.slice(1);
 
 const XMLNS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
-export function ec2Reply(action: string, requestId: string, result: XmlObject): Reply {
-  const body = `${XML_DECLARATION}<${action}Response xmlns="${XMLNS}">${xml({ requestId, ...result })}</${action}Response>`;
+/**
+ * The answer to `action`: `output` in the SDK's shape (members as the SDK names them), written
+ * with EC2's element names.
+ */
+export function ec2Reply(action: string, requestId: string, output: object): Reply {
+  const body = `${XML_DECLARATION}<${action}Response xmlns="${XMLNS}"><requestId>${requestId}</requestId>${xml(output, elementName)}</${action}Response>`;
   return { status: 200, headers: headers(requestId), body };
 }
 
@@ -84,14 +91,18 @@ const headers = (requestId: string) => ({
   'x-amzn-requestid': requestId,
 });
 
-function xml(value: XmlValue): string {
+/**
+ * Objects become elements named by `name(key)`; arrays become lists of `<item>`; dates are
+ * written in ISO 8601 (EC2's timestamp format); undefined members are left out.
+ */
+function xml(value: unknown, name: (key: string) => string = (key) => key): string {
   if (value === undefined) return '';
   if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map((item) => `<item>${xml(item)}</item>`).join('');
-  if (typeof value === 'object') {
+  if (Array.isArray(value)) return value.map((item) => `<item>${xml(item, name)}</item>`).join('');
+  if (typeof value === 'object' && value !== null) {
     return Object.entries(value)
       .filter(([, child]) => child !== undefined)
-      .map(([name, child]) => `<${name}>${xml(child)}</${name}>`)
+      .map(([key, child]) => `<${name(key)}>${xml(child, name)}</${name(key)}>`)
       .join('');
   }
   return escape(String(value));

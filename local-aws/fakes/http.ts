@@ -11,21 +11,6 @@ export interface Reply {
 
 export type Handler = (req: IncomingMessage, body: string) => Promise<Reply>;
 
-/**
- * An error as AWS reports it: a code (`InvalidVpcEndpointServiceId.NotFound`), a message (AWS
- * omits it for some errors, e.g. SSM's `ParameterNotFound`) and an HTTP status. Each protocol
- * module renders it in its own wire format.
- */
-export class AwsError extends Error {
-  constructor(
-    readonly code: string,
-    message = '',
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
 /** The request ID AWS puts in `x-amzn-RequestId` (and EC2 also in the body). */
 export const newRequestId = (): string => randomUUID();
 

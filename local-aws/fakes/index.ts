@@ -1,26 +1,14 @@
 /**
  * Local fakes of the AWS APIs vpce-guard uses (EC2, SSM, SQS), each an HTTP server on
  * 127.0.0.1 speaking the real wire protocol, so that the real AWS SDK clients talk to them
- * unchanged. See README.md for what is faked and what is not.
+ * unchanged. See ../README.md for what is faked and what is not.
  */
 import { FakeEc2 } from './ec2';
 import { FakeSqs } from './sqs';
 import { FakeSsm } from './ssm';
 
-export { EC2_BUCKETS, FakeEc2 } from './ec2';
-export type {
-  BucketName,
-  Ec2Action,
-  EndpointService,
-  NewConnection,
-  VpcEndpointConnection,
-} from './ec2';
+export { FakeEc2 } from './ec2';
 export { FakeSqs } from './sqs';
-export type { BatchEntry, MessageAttributeValue, QueuedMessage, SqsOperation } from './sqs';
-export { FakeSsm } from './ssm';
-export type { ParameterTier, ParameterType, SsmOperation, StoredParameter } from './ssm';
-export type { CallRecord, Fault } from './instrumentation';
-export type { BucketSpec } from './token-bucket';
 
 export interface AwsFakes {
   ec2: FakeEc2;
@@ -49,7 +37,7 @@ export async function startAwsFakes(options: AwsFakesOptions = {}): Promise<AwsF
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '000000000000';
   const started = await Promise.allSettled([
-    FakeEc2.start({ region, accountId, throttling: options.throttling }),
+    FakeEc2.start({ region, throttling: options.throttling }),
     FakeSsm.start({ region, accountId }),
     FakeSqs.start({ region, accountId }),
   ] as const);

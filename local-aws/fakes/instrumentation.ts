@@ -1,4 +1,5 @@
-import { AwsError } from './http';
+import { AwsError } from './aws-error';
+import type { Reply } from './http';
 
 /** One request a fake received, as tests and the benchmark inspect it. */
 export interface CallRecord {
@@ -14,15 +15,37 @@ export interface CallRecord {
   at: number;
 }
 
+/** What a fake has received, for tests and the benchmark to inspect. */
 export class CallLog<A extends string> {
   readonly calls: CallRecord[] = [];
   private readonly counts = new Map<string, number>();
   private throttled = 0;
 
-  record(call: CallRecord): void {
-    this.calls.push(call);
-    this.counts.set(call.action, (this.counts.get(call.action) ?? 0) + 1);
-    if (call.throttled) this.throttled += 1;
+  /** @param throttlingCode the error code the service throttles with, which the log flags */
+  constructor(private readonly throttlingCode: string) {}
+
+  /**
+   * Answers one request and records it, whatever its outcome: an `AwsError` that `respond`
+   * throws is answered with `renderError` and its code kept in the record. Any other error is
+   * a bug in a fake and propagates.
+   */
+  async answer(
+    call: CallRecord,
+    respond: () => Reply | Promise<Reply>,
+    renderError: (err: AwsError) => Reply,
+  ): Promise<Reply> {
+    try {
+      return await respond();
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      call.error = err.code;
+      call.throttled = err.code === this.throttlingCode;
+      return renderError(err);
+    } finally {
+      this.calls.push(call);
+      this.counts.set(call.action, (this.counts.get(call.action) ?? 0) + 1);
+      if (call.throttled) this.throttled += 1;
+    }
   }
 
   /** Requests received for `action`, whatever their outcome. */

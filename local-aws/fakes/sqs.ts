@@ -5,9 +5,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AwsError, listen, type Listening } from './http';
-import { CallLog, FaultPlan, faultError, type CallRecord, type Fault } from './instrumentation';
-import { jsonRpcHandler, type JsonObject, type RenderedError } from './json-rpc';
+import { AwsError } from './aws-error';
+import { FaultPlan, faultError, type Fault } from './instrumentation';
+import { JsonRpcFake, type JsonObject, type RenderedError } from './json-rpc';
 import { md5OfBody, md5OfMessageAttributes, type MessageAttributeValue } from './sqs-md5';
 
 export type SqsOperation =
@@ -88,49 +88,39 @@ const MAX_BATCH_ENTRIES = 10;
 /** How often a long poll (WaitTimeSeconds) looks for a message that became visible. */
 const POLL_INTERVAL_MS = 20;
 
-export class FakeSqs {
-  private server!: Listening; // set by start(), before any request can arrive
+export class FakeSqs extends JsonRpcFake<SqsOperation> {
   private closed = false;
-  private readonly log = new CallLog<SqsOperation>();
-  private readonly faults = new FaultPlan<SqsOperation>();
   private readonly batchFaults = new FaultPlan<BatchEntry>();
   private readonly queues = new Map<string, Queue>();
   /** Every receipt handle issued; older handles of a message still delete it. */
   private readonly receipts = new Map<string, { queue: Queue; messageId: string }>();
 
-  private constructor(private readonly options: FakeSqsOptions) {}
+  private constructor(private readonly options: FakeSqsOptions) {
+    super('RequestThrottled');
+  }
 
   static async start(options: FakeSqsOptions): Promise<FakeSqs> {
     const fake = new FakeSqs(options);
-    fake.server = await listen(
-      jsonRpcHandler<SqsOperation>({
-        target: 'AmazonSQS',
-        version: '1.0',
-        operations: {
-          CreateQueue: (input) => fake.create(input),
-          GetQueueUrl: (input) => fake.getQueueUrl(input),
-          SendMessage: (input) => fake.enqueue(fake.queueAt(input), input),
-          SendMessageBatch: (input) => fake.sendBatch(input),
-          ReceiveMessage: (input) => fake.receive(input),
-          DeleteMessage: (input) => fake.deleteMessage(input),
-          GetQueueAttributes: (input) => fake.getAttributes(input),
-        },
-        log: fake.log,
-        faults: fake.faults,
-        throttlingCode: 'RequestThrottled',
-        renderError,
-      }),
-    );
+    await fake.serve({
+      target: 'AmazonSQS',
+      version: '1.0',
+      operations: {
+        CreateQueue: (input) => fake.create(input),
+        GetQueueUrl: (input) => fake.getQueueUrl(input),
+        SendMessage: (input) => fake.enqueue(fake.queueAt(input), input),
+        SendMessageBatch: (input) => fake.sendBatch(input),
+        ReceiveMessage: (input) => fake.receive(input),
+        DeleteMessage: (input) => fake.deleteMessage(input),
+        GetQueueAttributes: (input) => fake.getAttributes(input),
+      },
+      renderError,
+    });
     return fake;
   }
 
-  get url(): string {
-    return this.server.url;
-  }
-
-  close(): Promise<void> {
+  override close(): Promise<void> {
     this.closed = true; // ends pending long polls
-    return this.server.close();
+    return super.close();
   }
 
   /** Creates a queue (or finds the same one again) and returns its URL. */
@@ -154,14 +144,6 @@ export class FakeSqs {
   }
 
   /**
-   * The next `times` calls of `operation` fail with `fault` (HTTP status `fault.status`, default
-   * 400).
-   */
-  failNext(operation: SqsOperation, fault: Fault, times = 1): void {
-    this.faults.add((op) => op === operation, fault, times);
-  }
-
-  /**
    * SendMessageBatch entries that `match` (default: every entry) come back in `Failed` with
    * `fault` (`SenderFault` is true for a 4xx status), the next `times` times (default: always).
    */
@@ -173,14 +155,6 @@ export class FakeSqs {
     }: { match?: (entry: BatchEntry) => boolean; times?: number } = {},
   ): void {
     this.batchFaults.add(match, fault, times);
-  }
-
-  get calls(): readonly CallRecord[] {
-    return this.log.calls;
-  }
-
-  count(operation: SqsOperation): number {
-    return this.log.count(operation);
   }
 
   private create(input: JsonObject): { QueueUrl: string } {
@@ -208,7 +182,7 @@ export class FakeSqs {
     const { region, accountId } = this.options;
     const queue: Queue = {
       name,
-      url: `${this.server.url}/${accountId}/${name}`,
+      url: `${this.url}/${accountId}/${name}`,
       arn: `arn:aws:sqs:${region}:${accountId}:${name}`,
       createdAt: Date.now(),
       attributes: { ...DEFAULT_QUEUE_ATTRIBUTES, ...attributes },

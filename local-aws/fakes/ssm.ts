@@ -1,7 +1,6 @@
 /** A fake SSM Parameter Store endpoint (awsJson1_1) on 127.0.0.1: plain parameters, no history. */
-import { AwsError, listen, type Listening } from './http';
-import { CallLog, FaultPlan, type CallRecord, type Fault } from './instrumentation';
-import { jsonRpcHandler, type JsonObject } from './json-rpc';
+import { AwsError } from './aws-error';
+import { JsonRpcFake, type JsonObject } from './json-rpc';
 
 export type SsmOperation =
   'GetParameter' | 'PutParameter' | 'DeleteParameter' | 'DescribeParameters';
@@ -36,42 +35,28 @@ export interface FakeSsmOptions {
   accountId: string;
 }
 
-export class FakeSsm {
-  private server!: Listening; // set by start(), before any request can arrive
-  private readonly log = new CallLog<SsmOperation>();
-  private readonly faults = new FaultPlan<SsmOperation>();
+export class FakeSsm extends JsonRpcFake<SsmOperation> {
   private readonly parameters = new Map<string, StoredParameter>();
 
-  private constructor(private readonly options: FakeSsmOptions) {}
+  private constructor(private readonly options: FakeSsmOptions) {
+    super('ThrottlingException');
+  }
 
   static async start(options: FakeSsmOptions): Promise<FakeSsm> {
     const fake = new FakeSsm(options);
-    fake.server = await listen(
-      jsonRpcHandler<SsmOperation>({
-        target: 'AmazonSSM',
-        version: '1.1',
-        operations: {
-          GetParameter: (input) => fake.get(input),
-          PutParameter: (input) => fake.put(input),
-          DeleteParameter: (input) => fake.delete(input),
-          DescribeParameters: (input) => fake.describe(input),
-        },
-        log: fake.log,
-        faults: fake.faults,
-        throttlingCode: 'ThrottlingException',
-        // SSM names errors by their bare shape name and leaves `message` out when it has none.
-        renderError: (err) => ({ body: { __type: err.code, message: err.message || undefined } }),
-      }),
-    );
+    await fake.serve({
+      target: 'AmazonSSM',
+      version: '1.1',
+      operations: {
+        GetParameter: (input) => fake.get(input),
+        PutParameter: (input) => fake.put(input),
+        DeleteParameter: (input) => fake.delete(input),
+        DescribeParameters: (input) => fake.describe(input),
+      },
+      // SSM names errors by their bare shape name and leaves `message` out when it has none.
+      renderError: (err) => ({ body: { __type: err.code, message: err.message || undefined } }),
+    });
     return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
   }
 
   /** Creates or overwrites a parameter, as `PutParameter` with `Overwrite: true` would. */
@@ -83,22 +68,6 @@ export class FakeSsm {
   parameter(name: string): StoredParameter | undefined {
     const stored = this.parameters.get(name);
     return stored && { ...stored };
-  }
-
-  /**
-   * The next `times` calls of `operation` fail with `fault` (HTTP status `fault.status`, default
-   * 400).
-   */
-  failNext(operation: SsmOperation, fault: Fault, times = 1): void {
-    this.faults.add((op) => op === operation, fault, times);
-  }
-
-  get calls(): readonly CallRecord[] {
-    return this.log.calls;
-  }
-
-  count(operation: SsmOperation): number {
-    return this.log.count(operation);
   }
 
   private get(input: JsonObject): JsonObject {

@@ -18,7 +18,7 @@ function seed() {
   };
 }
 
-const state = (endpointId: string) => ctx.fakes.ec2.connection(endpointId)?.vpcEndpointState;
+const state = (endpointId: string) => ctx.fakes.ec2.connection(endpointId)?.VpcEndpointState;
 
 /** A table's lines after its header, as arrays of cells. */
 function tableAfter(stdout: string, heading: string): string[][] {

@@ -70,7 +70,7 @@ test('lists pending and rejected connections with what the live policy decides f
     'For a rejected connection, DECISION is what the policy decides for the same request today.',
   );
   expect(ctx.fakes.ec2.count('RejectVpcEndpointConnections')).toBe(0);
-  expect(ctx.fakes.ec2.connection(mallory)?.vpcEndpointState).toBe('pendingAcceptance');
+  expect(ctx.fakes.ec2.connection(mallory)?.VpcEndpointState).toBe('pendingAcceptance');
 });
 
 test('shows available connections too when the policy revokes', async () => {

@@ -3,6 +3,7 @@
  * SDK talking over HTTP to local fakes of EC2 (Query/XML), SSM (JSON 1.1) and SQS (JSON 1.0).
  * Proves that the bundle loads and that the SDK serializes and parses what the guard needs.
  */
+import { snsEnvelope, snsEvent, sqsEvent, type EventOrigin } from '../../local-aws/events';
 import { type AwsFakes, startAwsFakes } from '../../local-aws/fakes';
 import { buildGuardBundle } from '../../local-aws/bundle';
 import { LocalLambda } from '../../local-aws/local-lambda';
@@ -11,6 +12,8 @@ const ALLOWED = '111122223333';
 const ACCEPTED = '444455556666';
 const DENIED = '999988887777';
 const PARAMETER = '/vpce-guard/policy';
+const ORIGIN: EventOrigin = { region: 'eu-west-1', accountId: '123456789012' };
+const TOPIC = 'vpce-guard-notifications';
 
 let bundle: string;
 let fakes: AwsFakes;
@@ -64,16 +67,8 @@ async function startGuard(extraEnv: Record<string, string> = {}) {
 }
 
 function notification(serviceId: string, endpointId: string) {
-  return {
-    Records: [
-      {
-        EventSource: 'aws:sns',
-        Sns: {
-          Message: JSON.stringify({ event: 'Connect', serviceId, vpcEndpointId: endpointId }),
-        },
-      },
-    ],
-  };
+  const message = JSON.stringify({ event: 'Connect', serviceId, vpcEndpointId: endpointId });
+  return snsEvent(message, TOPIC, ORIGIN);
 }
 
 test('rejects a denied pending connection, accepts and keeps the allowed ones, through the real SDK', async () => {
@@ -103,10 +98,10 @@ test('rejects a denied pending connection, accepts and keeps the allowed ones, t
       retriesQueued: 0,
     },
   });
-  expect(fakes.ec2.connection(denied)?.vpcEndpointState).toBe('rejected');
-  expect(fakes.ec2.connection(stranger)?.vpcEndpointState).toBe('rejected');
-  expect(fakes.ec2.connection(allowed)?.vpcEndpointState).toBe('pendingAcceptance');
-  expect(fakes.ec2.connection(accepted)?.vpcEndpointState).toBe('available');
+  expect(fakes.ec2.connection(denied)?.VpcEndpointState).toBe('rejected');
+  expect(fakes.ec2.connection(stranger)?.VpcEndpointState).toBe('rejected');
+  expect(fakes.ec2.connection(allowed)?.VpcEndpointState).toBe('pendingAcceptance');
+  expect(fakes.ec2.connection(accepted)?.VpcEndpointState).toBe('available');
   expect(fakes.ec2.count('RejectVpcEndpointConnections')).toBe(1);
   expect(guard.logsWith('Decision')).toContainEqual(
     expect.objectContaining({
@@ -166,12 +161,10 @@ test('a retry record from the queue is acted on again once EC2 accepts the call'
     firstFailedAt: new Date().toISOString(),
   });
 
-  const invocation = await guard.invoke({
-    Records: [{ messageId: 'm-1', eventSource: 'aws:sqs', body }],
-  });
+  const invocation = await guard.invoke(sqsEvent([body], 'vpce-guard-retry', ORIGIN));
 
   expect(invocation).toEqual({ result: { batchItemFailures: [] } });
-  expect(fakes.ec2.connection(denied)?.vpcEndpointState).toBe('rejected');
+  expect(fakes.ec2.connection(denied)?.VpcEndpointState).toBe('rejected');
 });
 
 test('hints queued by SNS on the hint queue are read from their envelope and settled in one pass', async () => {
@@ -179,19 +172,14 @@ test('hints queued by SNS on the hint queue are read from their envelope and set
   const denied = [1, 2, 3].map(() => fakes.ec2.addConnection({ serviceId, owner: DENIED }));
   fakes.ssm.setParameter(PARAMETER, policy(serviceId));
   const { guard } = await startGuard();
-  const Records = denied.map((endpointId, i) => ({
-    messageId: `m-${i}`,
-    eventSource: 'aws:sqs',
-    body: JSON.stringify({
-      Type: 'Notification',
-      Message: JSON.stringify({ serviceId, endpointId }),
-    }),
-  }));
+  const envelopes = denied.map((endpointId) =>
+    snsEnvelope(JSON.stringify({ serviceId, endpointId }), TOPIC, ORIGIN),
+  );
 
-  const invocation = await guard.invoke({ Records });
+  const invocation = await guard.invoke(sqsEvent(envelopes, 'vpce-guard-hints', ORIGIN));
 
   expect(invocation).toEqual({ result: { batchItemFailures: [] } });
-  expect(denied.map((id) => fakes.ec2.connection(id)?.vpcEndpointState)).toEqual([
+  expect(denied.map((id) => fakes.ec2.connection(id)?.VpcEndpointState)).toEqual([
     'rejected',
     'rejected',
     'rejected',
@@ -209,7 +197,7 @@ test('a dry run proves the permission with DryRun=true and changes nothing', asy
   const invocation = await guard.invoke({ reconcile: [serviceId] });
 
   expect(invocation.result).toMatchObject({ rejected: 1, unsuccessful: 0 });
-  expect(fakes.ec2.connection(denied)?.vpcEndpointState).toBe('pendingAcceptance');
+  expect(fakes.ec2.connection(denied)?.VpcEndpointState).toBe('pendingAcceptance');
   expect(fakes.sqs.messages(retryQueue)).toEqual([]);
 });
 
@@ -225,7 +213,7 @@ test('an invalid policy makes no change and fails the invocation with the JSON p
     name: 'PolicyUnavailableError',
     message: `no valid policy in SSM parameter ${PARAMETER}: deny[0]: "12345" is not a 12-digit account ID or account root ARN`,
   });
-  expect(fakes.ec2.connection(denied)?.vpcEndpointState).toBe('pendingAcceptance');
+  expect(fakes.ec2.connection(denied)?.VpcEndpointState).toBe('pendingAcceptance');
   expect(fakes.ec2.count('RejectVpcEndpointConnections')).toBe(0);
 });
 

@@ -16,6 +16,7 @@ import {
   createVpcEndpointEvent,
   DENIED,
   DLQ_URL,
+  eventBridgeEvent,
   harness,
   parameterChange,
   POLICY,
@@ -25,6 +26,7 @@ import {
   scheduledEvent,
   SERVICE_A,
   SERVICE_B,
+  snsEnvelope,
   snsEvent,
   sqsEvent,
   STRANGER,
@@ -231,7 +233,7 @@ describe('triggers', () => {
     ['an empty object', {}],
     [
       'an unknown EventBridge event',
-      { 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', detail: {} },
+      eventBridgeEvent('EC2 Instance State-change Notification', 'aws.ec2', {}),
     ],
     ['records from an unknown source', { Records: [{ eventSource: 'aws:s3' }] }],
   ])(
@@ -313,8 +315,11 @@ describe('pagination and batching', () => {
     const h = harness({ connections: denied, pageSize: 2 });
     await h.run(scheduledEvent());
     expect(h.ec2).toHaveReceivedCommandTimes(DescribeVpcEndpointConnectionsCommand, 3);
+    const [firstPage] = h.ec2.commandCalls(DescribeVpcEndpointConnectionsCommand);
+    const { NextToken } = await firstPage!.returnValue;
+    expect(NextToken).toEqual(expect.any(String));
     expect(h.ec2).toHaveReceivedNthSpecificCommandWith(2, DescribeVpcEndpointConnectionsCommand, {
-      NextToken: '2',
+      NextToken,
       MaxResults: 1000,
     });
     expect(rejectCalls(h).flatMap((c) => c.VpcEndpointIds)).toHaveLength(5);
@@ -328,7 +333,7 @@ describe('pagination and batching', () => {
         snsEvent(JSON.stringify({ serviceId: SERVICE_A, vpcEndpointId: c.VpcEndpointId })),
       );
     expect(rejectCalls(h).map((c) => c.VpcEndpointIds?.length)).toEqual([50, 50, 20]);
-    expect(burst.every((c) => c.VpcEndpointState === 'rejected')).toBe(true);
+    expect(burst.every((c) => h.stateOf(c.VpcEndpointId) === 'rejected')).toBe(true);
   });
 
   test('waits for EC2 request tokens instead of spending throttled calls', async () => {
@@ -649,7 +654,7 @@ describe('the policy', () => {
     // Another container heard of this edit; this one still caches the old policy.
     const allowed = { ...POLICY, rules: [...POLICY.rules, { id: 'new', principals: [STRANGER] }] };
     h.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(allowed) } });
-    h.connections.push(stranger);
+    h.addConnection(stranger);
     h.clock.time += 10_000;
 
     await h.run(snsEvent(SERVICE_A));
@@ -682,7 +687,7 @@ describe('the policy', () => {
     await h.run(scheduledEvent());
     h.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '{"version": 2}' } });
     const second = connection(DENIED);
-    h.connections.push(second);
+    h.addConnection(second);
     await h.run(parameterChange());
     expect(h.stateOf(second.VpcEndpointId)).toBe('rejected');
     expect(metricTotal('PolicyInvalid')).toBe(1);
@@ -778,7 +783,7 @@ describe('retry records', () => {
         (c) => c.args[0].input.Filters?.find((f) => f.Name === 'vpc-endpoint-id')?.Values?.length,
       );
     expect(filters).toEqual([100, 50]);
-    expect(many.every((c) => c.VpcEndpointState === 'rejected')).toBe(true);
+    expect(many.every((c) => h.stateOf(c.VpcEndpointId) === 'rejected')).toBe(true);
   });
 
   test('without a dead-letter queue URL, an exhausted record is failed so the redrive policy moves it', async () => {
@@ -850,20 +855,12 @@ describe('retry records', () => {
 });
 
 describe('queued hints', () => {
-  const envelope = (message: string) =>
-    JSON.stringify({
-      Type: 'Notification',
-      MessageId: 'n',
-      TopicArn: 'arn:aws:sns:eu-west-1:123456789012:t',
-      Message: message,
-    });
-
   test('a batch of notifications and CloudTrail events from the hint queue costs one Describe per service', async () => {
     const burst = Array.from({ length: 30 }, () => connection(STRANGER));
     const h = harness({ connections: burst });
     const bodies = [
       ...burst.map((c) =>
-        envelope(JSON.stringify({ serviceId: SERVICE_A, vpcEndpointId: c.VpcEndpointId })),
+        snsEnvelope(JSON.stringify({ serviceId: SERVICE_A, vpcEndpointId: c.VpcEndpointId })),
       ),
       JSON.stringify(createVpcEndpointEvent(`com.amazonaws.vpce.eu-west-1.${SERVICE_A}`)),
     ];
@@ -872,7 +869,7 @@ describe('queued hints', () => {
 
     expect(h.ec2).toHaveReceivedCommandTimes(DescribeVpcEndpointConnectionsCommand, 1);
     expect(rejectCalls(h)).toHaveLength(1);
-    expect(burst.every((c) => c.VpcEndpointState === 'rejected')).toBe(true);
+    expect(burst.every((c) => h.stateOf(c.VpcEndpointId) === 'rejected')).toBe(true);
   });
 
   test('hints and retry records in one batch are each handled their own way', async () => {
@@ -880,7 +877,7 @@ describe('queued hints', () => {
     const h = harness({ connections: [pending] });
     const response = await h.run(
       sqsEvent([
-        envelope(SERVICE_A),
+        snsEnvelope(SERVICE_A),
         retryBody({ endpointIds: [pending.VpcEndpointId] }),
         'not json',
       ]),
@@ -902,7 +899,7 @@ describe('queued hints', () => {
       .on(DescribeVpcEndpointServiceConfigurationsCommand)
       .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
     await expect(
-      h.run(sqsEvent([envelope('no service named'), envelope('nor here')])),
+      h.run(sqsEvent([snsEnvelope('no service named'), snsEnvelope('nor here')])),
     ).resolves.toEqual({
       batchItemFailures: [{ itemIdentifier: 'msg-0' }, { itemIdentifier: 'msg-1' }],
     });
@@ -910,7 +907,7 @@ describe('queued hints', () => {
 
   test('an unknown EventBridge event on the queue is counted, not retried', async () => {
     const h = harness();
-    const odd = JSON.stringify({ 'detail-type': 'Something Else', source: 'aws.ec2', detail: {} });
+    const odd = JSON.stringify(eventBridgeEvent('Something Else', 'aws.ec2', {}));
     await expect(h.run(sqsEvent([odd]))).resolves.toEqual({ batchItemFailures: [] });
     expect(metricTotal('UnknownTrigger')).toBe(1);
     expect(h.ec2).not.toHaveReceivedAnyCommand();

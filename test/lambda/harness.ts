@@ -1,7 +1,8 @@
 /**
- * A test harness for the guard's core: aws-sdk-client-mock clients backed by a small
- * in-memory model of one account's endpoint connections, a manual clock, and the real
- * PolicyStore, TokenBuckets and guard.
+ * A test harness for the guard's core: aws-sdk-client-mock clients, the EC2 one answered by
+ * the local AWS kit's EC2 model (local-aws/fakes/ec2-model.ts), a manual clock, and the real
+ * PolicyStore, TokenBuckets and guard. Events come from the kit's builders, fixed in time and
+ * place.
  */
 import {
   AcceptVpcEndpointConnectionsCommand,
@@ -9,12 +10,12 @@ import {
   DescribeVpcEndpointServiceConfigurationsCommand,
   EC2Client,
   RejectVpcEndpointConnectionsCommand,
-  type VpcEndpointConnection,
 } from '@aws-sdk/client-ec2';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { SQSRecord } from 'aws-lambda';
+import * as events from '../../local-aws/events';
+import { Ec2Model, type VpcEndpointConnection } from '../../local-aws/fakes/ec2-model';
 import type { Clock } from '../../core/clock';
 import type { GuardConfig } from '../../core/contract';
 import { type GuardDeps, handleEvent, reportPolicyProblem } from '../../lambda/guard';
@@ -44,8 +45,12 @@ export const POLICY = {
   ],
 };
 
+/** When every test starts: the manual clock's time and the events'. */
+const START = new Date('2026-11-25T12:00:00Z');
+const ACCOUNT_ID = '123456789012';
+
 export class ManualClock implements Clock {
-  constructor(public time = Date.parse('2026-11-25T12:00:00Z')) {}
+  constructor(public time = START.getTime()) {}
   now(): number {
     return this.time;
   }
@@ -55,15 +60,16 @@ export class ManualClock implements Clock {
 }
 
 /**
- * A connection as EC2 sends it. The SDK types the state as its PascalCase enum, but EC2's
- * documentation shows camelCase on the wire: the harness keeps it a plain string.
+ * A connection to seed the EC2 model with. Its state is spelled as EC2's wire spells it
+ * (camelCase), not as the SDK's PascalCase enum; the model answers it as it was given.
  */
-export type WireConnection = Omit<VpcEndpointConnection, 'VpcEndpointState'> & {
-  VpcEndpointState?: string;
-};
+export type SeedConnection = Pick<
+  VpcEndpointConnection,
+  'ServiceId' | 'VpcEndpointId' | 'VpcEndpointOwner' | 'VpcEndpointState' | 'VpcEndpointRegion'
+>;
 
 let endpointCounter = 0;
-export function connection(owner: string, overrides: Partial<WireConnection> = {}): WireConnection {
+export function connection(owner: string, overrides: Partial<SeedConnection> = {}): SeedConnection {
   endpointCounter += 1;
   return {
     ServiceId: SERVICE_A,
@@ -76,10 +82,11 @@ export function connection(owner: string, overrides: Partial<WireConnection> = {
 
 export interface HarnessOptions {
   readonly policy?: unknown;
-  readonly connections?: WireConnection[];
+  readonly connections?: SeedConnection[];
   readonly config?: Partial<GuardConfig>;
   /** Connections per Describe page, whatever MaxResults asks (to exercise pagination). */
   readonly pageSize?: number;
+  /** The account's endpoint services. @default both services the tests use */
   readonly ownedServices?: string[];
 }
 
@@ -87,8 +94,19 @@ export function harness(options: HarnessOptions = {}) {
   const ec2 = mockClient(EC2Client);
   const sqs = mockClient(SQSClient);
   const ssm = mockClient(SSMClient);
-  const connections = options.connections ?? [];
-  const pageSize = options.pageSize ?? 1000;
+  const model = new Ec2Model({ region: REGION, maxPageSize: options.pageSize });
+  for (const serviceId of options.ownedServices ?? [SERVICE_A, SERVICE_B]) {
+    model.addService(serviceId);
+  }
+  const addConnection = (c: SeedConnection) =>
+    model.addConnection({
+      serviceId: c.ServiceId,
+      endpointId: c.VpcEndpointId,
+      owner: c.VpcEndpointOwner,
+      state: c.VpcEndpointState,
+      region: c.VpcEndpointRegion,
+    });
+  for (const c of options.connections ?? []) addConnection(c);
   const clock = new ManualClock();
 
   const policyText =
@@ -97,41 +115,14 @@ export function harness(options: HarnessOptions = {}) {
     .on(GetParameterCommand)
     .resolves({ Parameter: { Name: POLICY_PARAMETER, Value: policyText } });
 
-  ec2.on(DescribeVpcEndpointConnectionsCommand).callsFake((input) => {
-    const value = (name: string) =>
-      input.Filters?.find((f: { Name: string }) => f.Name === name)?.Values;
-    const [services, ids, states] = [
-      value('service-id'),
-      value('vpc-endpoint-id'),
-      value('vpc-endpoint-state'),
-    ];
-    const matching = connections.filter(
-      (c) =>
-        (!services || services.includes(c.ServiceId)) &&
-        (!ids || ids.includes(c.VpcEndpointId)) &&
-        (!states || states.includes(c.VpcEndpointState)),
-    );
-    const start = Number(input.NextToken ?? 0);
-    const end = start + pageSize;
-    return {
-      VpcEndpointConnections: matching
-        .slice(start, end)
-        .map((c) => ({ ...c }) as VpcEndpointConnection),
-      NextToken: end < matching.length ? String(end) : undefined,
-    };
-  });
-  ec2.on(DescribeVpcEndpointServiceConfigurationsCommand).resolves({
-    ServiceConfigurations: (options.ownedServices ?? [SERVICE_A]).map((id) => ({ ServiceId: id })),
-  });
-  const change = (newState: string) => (input: { VpcEndpointIds: string[]; DryRun?: boolean }) => {
-    if (!input.DryRun) {
-      for (const c of connections)
-        if (input.VpcEndpointIds.includes(c.VpcEndpointId!)) c.VpcEndpointState = newState;
-    }
-    return { Unsuccessful: [] };
-  };
-  ec2.on(RejectVpcEndpointConnectionsCommand).callsFake(change('rejected'));
-  ec2.on(AcceptVpcEndpointConnectionsCommand).callsFake(change('available'));
+  ec2
+    .on(DescribeVpcEndpointConnectionsCommand)
+    .callsFake((input) => model.describeConnections(input));
+  ec2
+    .on(DescribeVpcEndpointServiceConfigurationsCommand)
+    .callsFake((input) => model.describeServices(input));
+  ec2.on(RejectVpcEndpointConnectionsCommand).callsFake((input) => model.rejectConnections(input));
+  ec2.on(AcceptVpcEndpointConnectionsCommand).callsFake((input) => model.acceptConnections(input));
   sqs.on(SendMessageBatchCommand).callsFake((input) => ({
     Successful: input.Entries.map((e: { Id: string }) => ({
       Id: e.Id,
@@ -174,10 +165,11 @@ export function harness(options: HarnessOptions = {}) {
     ssm,
     clock,
     deps,
-    connections,
+    /** Seeds another connection, as a consumer asking to connect meanwhile would. */
+    addConnection,
     run: (event: unknown) => handleEvent(event, deps),
-    stateOf: (endpointId: string | undefined) =>
-      connections.find((c) => c.VpcEndpointId === endpointId)?.VpcEndpointState,
+    /** The connection's state in the EC2 model now. */
+    stateOf: (endpointId: string) => model.connection(endpointId)?.VpcEndpointState,
     /** Bodies of every message sent to a queue, parsed. */
     sent: (queueUrl = RETRY_QUEUE_URL) =>
       sqs
@@ -192,88 +184,36 @@ export type Harness = ReturnType<typeof harness>;
 
 // ------------------------------------------------------------------ events
 
-export function snsEvent(message: string) {
-  return {
-    Records: [
-      {
-        EventSource: 'aws:sns',
-        EventVersion: '1.0',
-        EventSubscriptionArn: 'arn:aws:sns:eu-west-1:123456789012:vpce-guard-notifications:1',
-        Sns: {
-          Type: 'Notification',
-          MessageId: 'n-1',
-          TopicArn: 'arn:aws:sns:eu-west-1:123456789012:t',
-          Message: message,
-          Timestamp: '2026-11-25T12:00:00.000Z',
-        },
-      },
-    ],
-  };
-}
+/**
+ * The tests' events: the kit's builders, at START, in this Region and account, with IDs
+ * counted from `<prefix>0` in each event.
+ */
+const at = (prefix: string): events.EventOrigin => {
+  let next = 0;
+  return { region: REGION, accountId: ACCOUNT_ID, time: START, newId: () => `${prefix}${next++}` };
+};
 
-export function eventBridgeEvent(detailType: string, source: string, detail: unknown) {
-  return {
-    version: '0',
-    id: 'e-1',
-    'detail-type': detailType,
-    source,
-    account: '123456789012',
-    time: '2026-11-25T12:00:00Z',
-    region: REGION,
-    resources: [],
-    detail,
-  };
-}
+export const snsEvent = (message: string) =>
+  events.snsEvent(message, 'vpce-guard-notifications', at('n-'));
 
-export const scheduledEvent = () => eventBridgeEvent('Scheduled Event', 'aws.events', {});
+/** The body SNS puts on the hint queue for `message`. */
+export const snsEnvelope = (message: string) =>
+  events.snsEnvelope(message, 'vpce-guard-notifications', at('n-'));
+
+export const eventBridgeEvent = (detailType: string, source: string, detail: object) =>
+  events.eventBridgeEvent({ detailType, source, detail }, at('e-'));
+
+export const scheduledEvent = () => events.scheduledEvent('vpce-guard-schedule', at('e-'));
 
 export const parameterChange = (name = POLICY_PARAMETER) =>
-  eventBridgeEvent('Parameter Store Change', 'aws.ssm', {
-    operation: 'Update',
-    name,
-    type: 'String',
-  });
+  events.parameterStoreChange({ name }, at('e-'));
 
-/** A CloudTrail record of CreateVpcEndpoint as EventBridge delivers it (the request wrapped, as EC2 records it). */
-export function createVpcEndpointEvent(serviceName: string | undefined, endpointId?: string) {
-  return eventBridgeEvent('AWS API Call via CloudTrail', 'aws.ec2', {
-    eventSource: 'ec2.amazonaws.com',
-    eventName: 'CreateVpcEndpoint',
-    requestParameters: serviceName
-      ? {
-          CreateVpcEndpointRequest: {
-            VpcId: 'vpc-01234567890abcdef',
-            VpcEndpointType: 'Interface',
-            ServiceName: serviceName,
-          },
-        }
-      : undefined,
-    responseElements: endpointId
-      ? { CreateVpcEndpointResponse: { vpcEndpoint: { vpcEndpointId: endpointId, serviceName } } }
-      : null,
-  });
-}
+export const createVpcEndpointEvent = (serviceName: string | undefined, endpointId?: string) =>
+  events.createVpcEndpointCall({ serviceName, endpointId }, at('e-'));
 
-export function sqsEvent(bodies: string[]): { Records: SQSRecord[] } {
-  return {
-    Records: bodies.map((body, i) => ({
-      messageId: `msg-${i}`,
-      receiptHandle: `rh-${i}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: '0',
-        SenderId: 'x',
-        ApproximateFirstReceiveTimestamp: '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:vpce-guard-retry',
-      awsRegion: REGION,
-    })),
-  };
-}
+/** Messages of the retry queue, as its event source delivers them: `msg-0`, `msg-1`, … */
+export const sqsEvent = (bodies: string[]) =>
+  events.sqsEvent(bodies, 'vpce-guard-retry', at('msg-'));
 
 export function retryBody(overrides: Record<string, unknown> = {}): string {
   return JSON.stringify({

@@ -32,7 +32,6 @@ function source(
     sqs: client,
     queueUrl,
     queueArn: `arn:aws:sqs:${REGION}:123456789012:retry`,
-    region: REGION,
     ...batch,
     invoke,
   });

@@ -8,7 +8,8 @@ import {
   paginateDescribeVpcEndpointServiceConfigurations,
   type DescribeVpcEndpointConnectionsCommandInput,
 } from '@aws-sdk/client-ec2';
-import { EC2_BUCKETS, FakeEc2 } from '../../../local-aws/fakes/ec2';
+import { FakeEc2 } from '../../../local-aws/fakes/ec2';
+import { EC2_BUCKETS } from '../../../local-aws/fakes/ec2-model';
 
 const REGION = 'eu-west-1';
 const OWNER = '111122223333';
@@ -17,7 +18,7 @@ let ec2: FakeEc2;
 let client: EC2Client;
 
 beforeEach(async () => {
-  ec2 = await FakeEc2.start({ region: REGION, accountId: '999988887777' });
+  ec2 = await FakeEc2.start({ region: REGION });
   client = new EC2Client({
     endpoint: ec2.url,
     region: REGION,
@@ -251,12 +252,12 @@ describe('RejectVpcEndpointConnections and AcceptVpcEndpointConnections', () => 
         Error: { Code: 'InvalidVpcEndpointId.NotFound', Message: expect.any(String) },
       },
     ]);
-    expect(ec2.connections(serviceId).map((c) => c.vpcEndpointState)).toEqual([
+    expect(ec2.connections(serviceId).map((c) => c.VpcEndpointState)).toEqual([
       'rejected',
       'rejected',
       'rejected',
     ]);
-    expect(ec2.connection(elsewhere)?.vpcEndpointState).toBe('pendingAcceptance');
+    expect(ec2.connection(elsewhere)?.VpcEndpointState).toBe('pendingAcceptance');
   });
 
   test('accept moves pendingAcceptance to available and nothing else', async () => {
@@ -274,7 +275,7 @@ describe('RejectVpcEndpointConnections and AcceptVpcEndpointConnections', () => 
     expect(result.Unsuccessful?.map((u) => [u.ResourceId, u.Error?.Code])).toEqual([
       [rejected, 'InvalidState'],
     ]);
-    expect(ec2.connection(pending)?.vpcEndpointState).toBe('available');
+    expect(ec2.connection(pending)?.VpcEndpointState).toBe('available');
   });
 
   test('changedAt tells when a call changed a state, and only a call', async () => {
@@ -332,7 +333,7 @@ describe('RejectVpcEndpointConnections and AcceptVpcEndpointConnections', () => 
     expect(await failure(dryRun())).toEqual({ name: 'DryRunOperation', status: 412 });
     ec2.unauthorized.add('RejectVpcEndpointConnections');
     expect(await failure(dryRun())).toEqual({ name: 'UnauthorizedOperation', status: 403 });
-    expect(ec2.connection(pending)?.vpcEndpointState).toBe('pendingAcceptance');
+    expect(ec2.connection(pending)?.VpcEndpointState).toBe('pendingAcceptance');
   });
 
   test('failEndpoint reports an endpoint in Unsuccessful the given number of times', async () => {
@@ -350,9 +351,9 @@ describe('RejectVpcEndpointConnections and AcceptVpcEndpointConnections', () => 
     expect((await reject()).Unsuccessful).toEqual([
       { ResourceId: pending, Error: { Code: 'InternalError', Message: 'try again' } },
     ]);
-    expect(ec2.connection(pending)?.vpcEndpointState).toBe('pendingAcceptance');
+    expect(ec2.connection(pending)?.VpcEndpointState).toBe('pendingAcceptance');
     expect((await reject()).Unsuccessful).toEqual([]);
-    expect(ec2.connection(pending)?.vpcEndpointState).toBe('rejected');
+    expect(ec2.connection(pending)?.VpcEndpointState).toBe('rejected');
   });
 
   test('failNext fails the next calls of an action, and the call log records them', async () => {
