@@ -1,21 +1,19 @@
-/** Prints rows as an aligned text table under a title; numeric columns are right-aligned. */
-export type Cell = string | number | boolean | undefined;
+/**
+ * The benchmark's tables: each row's keys are the columns, printed under a title in the CLI's
+ * table format (cli/table.ts), numeric columns right-aligned and absent values as `-`.
+ */
+import { type Column, formatTable } from '../cli/table';
 
-export function printTable(title: string, rows: readonly Record<string, Cell>[]): void {
+export type Cell = string | number | boolean | undefined;
+type Row = Record<string, Cell>;
+
+export function printTable(title: string, rows: readonly Row[]): void {
   console.log(`\n${title}`);
   if (rows.length === 0) return;
-  const columns = Object.keys(rows[0]!);
-  const text = (cell: Cell) => (cell === undefined ? '-' : String(cell));
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => text(r[c]).length)));
-  const numeric = columns.map((c) => rows.some((r) => typeof r[c] === 'number'));
-  const line = (cells: Cell[]) =>
-    cells
-      .map((cell, i) =>
-        numeric[i] ? text(cell).padStart(widths[i]!) : text(cell).padEnd(widths[i]!),
-      )
-      .join('  ')
-      .trimEnd();
-  console.log(line(columns));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) console.log(line(columns.map((c) => row[c])));
+  const columns = Object.keys(rows[0]!).map((key): Column<Row> => ({
+    header: key,
+    value: (row) => (row[key] === undefined ? '-' : String(row[key])),
+    align: rows.some((row) => typeof row[key] === 'number') ? 'right' : 'left',
+  }));
+  process.stdout.write(formatTable(columns, rows));
 }

@@ -20,13 +20,17 @@ export const SERVICES_OPTIONS_HELP = `  --service <id>        only this endpoint
                         service the account owns in the Region)
 ${LIVE_POLICY_OPTIONS_HELP}`;
 
-/** Checks the shape of each --service before any AWS call. */
-export function serviceIdsOption(values: readonly string[] | undefined): readonly string[] {
-  const bad = values?.find((id) => !isServiceId(id));
-  if (bad !== undefined) {
-    throw new UsageError(`--service: "${bad}" is not an endpoint service ID (vpce-svc-…)`);
+/** A --service value, checked before any AWS call or file read. */
+export function checkServiceId(id: string): string {
+  if (!isServiceId(id)) {
+    throw new UsageError(`--service: "${id}" is not an endpoint service ID (vpce-svc-…)`);
   }
-  return [...new Set(values ?? [])];
+  return id;
+}
+
+/** Every --service value, checked, without repeats. */
+export function serviceIdsOption(values: readonly string[] | undefined): readonly string[] {
+  return [...new Set((values ?? []).map(checkServiceId))];
 }
 
 export interface Targets {

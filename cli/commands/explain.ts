@@ -1,8 +1,9 @@
 import { decide } from '../../core/policy';
-import { isAccountId, isServiceId } from '../../core/ids';
+import { isAccountId } from '../../core/ids';
 import { type Command, parseCommandArgs } from '../command';
 import { EXIT_OK, UsageError } from '../errors';
 import { readPolicyFile } from '../policy-file';
+import { checkServiceId } from '../services';
 
 const STATES = ['pendingAcceptance', 'available'];
 
@@ -83,10 +84,7 @@ function requestFrom(
   if (!isAccountId(account)) {
     throw new UsageError(`--account: "${account}" is not a 12-digit account ID`);
   }
-  const service = required(values.service, '--service');
-  if (!isServiceId(service)) {
-    throw new UsageError(`--service: "${service}" is not an endpoint service ID (vpce-svc-…)`);
-  }
+  const service = checkServiceId(required(values.service, '--service'));
   if (!STATES.includes(values.state)) {
     throw new UsageError(`--state: "${values.state}" is not one of ${STATES.join(', ')}`);
   }
