@@ -3,7 +3,8 @@
  * the parse + validation time of a policy as large as SSM allows (8 KB, Advanced tier).
  * Runs in this process: the code is the same as in the bundle, and no I/O is involved.
  */
-import { type Connection, decide, parsePolicy, type Policy } from '../core/policy';
+import type { Connection } from '../core/connection';
+import { decide, MAX_DESCRIPTION, parsePolicy, type Policy } from '../core/policy';
 import { TIER_MAX_BYTES } from '../core/policy-parameter';
 import { DENIED, STRANGER } from './accounts';
 import { median, round } from './stats';
@@ -16,8 +17,6 @@ export interface PolicyResult {
 
 const PRINCIPAL_COUNTS = [1, 1_000, 100_000];
 const SERVICE = 'vpce-svc-0123456789abcdef0';
-/** The validator's limit on a description. */
-const MAX_DESCRIPTION = 256;
 const ROUNDS = 5;
 const ROUND_MS = 300;
 

@@ -13,7 +13,7 @@ import {
   RejectVpcEndpointConnectionsCommand,
   type UnsuccessfulItem,
 } from '@aws-sdk/client-ec2';
-import type { Connection } from './policy';
+import { type Connection, type KnownState, normaliseState, stateFilterValues } from './connection';
 
 /**
  * SDK attempts per EC2 call, more than the default 3: a call throttled by other callers in
@@ -26,16 +26,12 @@ const PAGE_SIZE = 1000;
 /** Endpoint IDs per `vpc-endpoint-id` filter: well under EC2's cap on a filter's values. */
 const MAX_FILTER_VALUES = 100;
 
-/** The states worth reading: AWS documents both spellings, and filter values are literal. */
-export const PENDING_STATES = ['pendingAcceptance', 'PendingAcceptance'];
-export const AVAILABLE_STATES = ['available', 'Available'];
-
 export interface ConnectionQuery {
   readonly serviceId: string;
   /** Read only these endpoints (any state): how a retry record re-reads its own. */
   readonly endpointIds?: readonly string[];
   /** Read only connections in these states. */
-  readonly states?: readonly string[];
+  readonly states?: readonly KnownState[];
 }
 
 /**
@@ -61,7 +57,8 @@ export async function describeConnections(
 
 function filtersFor(query: ConnectionQuery): Filter[] {
   const filters: Filter[] = [{ Name: 'service-id', Values: [query.serviceId] }];
-  if (query.states?.length) filters.push({ Name: 'vpc-endpoint-state', Values: [...query.states] });
+  if (query.states?.length)
+    filters.push({ Name: 'vpc-endpoint-state', Values: stateFilterValues(query.states) });
   return filters;
 }
 
@@ -90,7 +87,8 @@ async function describePages(
         serviceId: item.ServiceId ?? serviceId,
         endpointId: item.VpcEndpointId,
         owner: item.VpcEndpointOwner,
-        state: item.VpcEndpointState,
+        // Normalised here, once: everything after the edge compares states with ===.
+        state: normaliseState(item.VpcEndpointState),
         region: item.VpcEndpointRegion || homeRegion,
       });
     }

@@ -6,16 +6,16 @@
  * each in their own way.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Connection } from './connection';
 import {
-  AVAILABLE_STATES,
   type ChangeAction,
   changeConnections,
   chunk,
+  type ConnectionQuery,
   describeConnections,
   type EndpointError,
-  PENDING_STATES,
 } from './ec2';
-import { type Connection, type Decision, decide, type Mode, type Policy } from './policy';
+import { type Decision, decide, type Mode, type Policy } from './policy';
 import { DeadlineExceededError, type TokenBucket } from './rate-limiter';
 
 export interface ReconcileContext {
@@ -162,12 +162,12 @@ function isChange(decision: Decision): boolean {
 }
 
 /** Pending connections, and available ones when the policy revokes; a retry's own endpoints in any state. */
-function connectionQuery(policy: Policy, target: Target) {
+function connectionQuery(policy: Policy, target: Target): ConnectionQuery {
   if (target.endpointIds?.length)
     return { serviceId: target.serviceId, endpointIds: target.endpointIds };
   return {
     serviceId: target.serviceId,
-    states: policy.revoke ? [...PENDING_STATES, ...AVAILABLE_STATES] : PENDING_STATES,
+    states: policy.revoke ? ['pendingAcceptance', 'available'] : ['pendingAcceptance'],
   };
 }
 
@@ -235,6 +235,23 @@ async function changeBatch(
     endpointIds: named.length === unsuccessful.length ? named : [],
     error: { code: first.code, message: first.message },
     retryable: true,
+  };
+}
+
+/**
+ * A target left for a retry because the invocation ran out of time before reading it: no
+ * attempt was made, so its retry counts none.
+ */
+export function deferredReport(target: Target, mode: Mode): ServiceReport {
+  const { serviceId, endpointIds = [] } = target;
+  const error = { code: 'Deferred', message: 'the invocation ran out of time before this service' };
+  return {
+    serviceId,
+    mode,
+    outcomes: [],
+    failures: [
+      { serviceId, action: 'describe', endpointIds, error, retryable: true, deferred: true },
+    ],
   };
 }
 

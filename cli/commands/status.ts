@@ -1,5 +1,6 @@
-import { AVAILABLE_STATES, describeConnections, PENDING_STATES } from '../../core/ec2';
-import { type Connection, type Decision, decide, type Policy } from '../../core/policy';
+import type { Connection, KnownState } from '../../core/connection';
+import { describeConnections } from '../../core/ec2';
+import { type Decision, decide, type Policy } from '../../core/policy';
 import { withAwsClients } from '../aws';
 import { type Command, parseCommandArgs } from '../command';
 import { EXIT_OK } from '../errors';
@@ -13,9 +14,8 @@ import {
 } from '../services';
 import { formatTable } from '../table';
 
-const REJECTED_STATES = ['rejected', 'Rejected'];
 /** Table order: what the guard will act on first, what it did last. */
-const STATE_ORDER = ['pendingacceptance', 'available', 'rejected'];
+const STATE_ORDER: readonly string[] = ['pendingAcceptance', 'available', 'rejected'];
 
 interface Row {
   readonly connection: Connection;
@@ -87,8 +87,8 @@ function serviceSection(
 }
 
 /** Pending and rejected; available too when the policy revokes, since the guard acts on them. */
-function statesToShow(policy: Policy): string[] {
-  return [...PENDING_STATES, ...(policy.revoke ? AVAILABLE_STATES : []), ...REJECTED_STATES];
+function statesToShow(policy: Policy): KnownState[] {
+  return ['pendingAcceptance', ...(policy.revoke ? (['available'] as const) : []), 'rejected'];
 }
 
 /** A rejected connection is decided as the request it was, so the table shows today's answer. */
@@ -97,11 +97,11 @@ function asRequest(connection: Connection): Connection {
 }
 
 function isRejected(connection: Connection): boolean {
-  return connection.state.toLowerCase() === 'rejected';
+  return connection.state === 'rejected';
 }
 
 function sortByState(connections: readonly Connection[]): Connection[] {
-  const rank = (c: Connection) => STATE_ORDER.indexOf(c.state.toLowerCase());
+  const rank = (c: Connection) => STATE_ORDER.indexOf(c.state);
   return [...connections].sort((a, b) => rank(a) - rank(b)); // stable: EC2's order within a state
 }
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Connection, normaliseState } from '../../core/connection';
 import {
   type Action,
-  type Connection,
   type Decision,
   type Policy,
   decide,
@@ -42,14 +42,16 @@ function policyOf(document: Doc): Policy {
   return result.policy;
 }
 
+/** A connection as the EC2 edge hands it to decide(): its state normalised, whatever EC2's spelling. */
 function connection(overrides: Partial<Connection> = {}): Connection {
+  const { state = 'pendingAcceptance', ...rest } = overrides;
   return {
     serviceId: SVC_A,
     endpointId: 'vpce-0a1b2c3d4e5f60718',
     owner: ACME,
-    state: 'pendingAcceptance',
     region: 'us-east-1',
-    ...overrides,
+    ...rest,
+    state: normaliseState(state),
   };
 }
 
@@ -156,7 +158,7 @@ const stateCases: DecideCase[] = [
     connection: { owner: MALLORY, state },
     action: 'skip',
     rule: 'state',
-    reason: `connection is ${state}: nothing to decide`,
+    reason: `connection is ${normaliseState(state)}: nothing to decide`,
   })),
 ];
 

@@ -1,72 +1,16 @@
 /**
- * The allowlist policy: its JSON format, a strict validator, and the pure decision.
- *
- * Shared by the Lambda, `cdk synth` (the initial policy file) and the operators' CLI, so it
- * must not import anything heavier than the standard library.
+ * The policy's JSON format: a strict validator whose every error names its JSON path
+ * (`rules[2].principals[0]: "12345" is not …`). Shared by the function, `cdk synth` (the
+ * initial policy file) and the CLI, so it imports nothing heavier than the standard library.
  */
-
-import { isAccountId, isServiceId } from './ids';
-
-export const POLICY_VERSION = 1;
-
-export type Mode = 'enforce' | 'dryRun';
-export type DefaultAction = 'reject' | 'keep';
-/** What the guard does with one connection. `skip`: not in a state the guard acts on. */
-export type Action = 'reject' | 'accept' | 'keep' | 'skip';
-
-/** `'*'` matches everything; otherwise the set of allowed values. */
-export type Matcher = '*' | ReadonlySet<string>;
-
-export interface Rule {
-  readonly id: string;
-  readonly services: Matcher;
-  /** 12-digit account IDs (account root ARNs are normalised to their account ID). */
-  readonly principals: Matcher;
-  /** Absent: any Region. */
-  readonly regions?: ReadonlySet<string>;
-  readonly expires?: Date;
-  readonly accept: boolean;
-}
-
-export interface Policy {
-  readonly version: typeof POLICY_VERSION;
-  readonly mode: Mode;
-  readonly defaultAction: DefaultAction;
-  readonly revoke: boolean;
-  /** 12-digit account IDs that are always rejected. */
-  readonly deny: ReadonlySet<string>;
-  readonly rules: readonly Rule[];
-}
-
-/** One validation error: where (a JSON path such as `rules[2].principals[0]`) and what. */
-export interface PolicyError {
-  readonly path: string;
-  readonly message: string;
-}
-
-export type PolicyParseResult =
-  | { readonly ok: true; readonly policy: Policy }
-  | { readonly ok: false; readonly errors: readonly PolicyError[] };
-
-/** A connection as EC2's DescribeVpcEndpointConnections reports it. */
-export interface Connection {
-  readonly serviceId: string;
-  readonly endpointId: string;
-  /** The consumer's 12-digit account ID. */
-  readonly owner: string;
-  /** `VpcEndpointState`, in whatever case EC2 spells it. */
-  readonly state: string;
-  /** The consumer's Region: `VpcEndpointRegion`, or the service's own Region when absent. */
-  readonly region: string;
-}
-
-export interface Decision {
-  readonly action: Action;
-  /** One sentence for a human: why this action. */
-  readonly reason: string;
-  /** What decided: a rule's id, `deny`, `defaultAction`, or `state` for a skip. */
-  readonly rule: string;
-}
+import { isAccountId, isServiceId } from '../ids';
+import {
+  type Matcher,
+  type PolicyError,
+  type PolicyParseResult,
+  POLICY_VERSION,
+  type Rule,
+} from './model';
 
 /** Names that `Decision.rule` uses for the lists; a rule may not take them as its id. */
 const RESERVED_RULE_IDS = new Set(['deny', 'defaultAction', 'state']);
@@ -75,11 +19,8 @@ const ACCOUNT_ROOT_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):root$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
-const MAX_DESCRIPTION = 256;
-
-// ---------------------------------------------------------------------------------------
-// Parsing and validation
-// ---------------------------------------------------------------------------------------
+/** The longest `description` a policy or a rule may have. */
+export const MAX_DESCRIPTION = 256;
 
 /** Parses and validates a policy document given as JSON text. */
 export function parsePolicy(text: string): PolicyParseResult {
@@ -472,74 +413,4 @@ function describeJsonError(text: string, error: unknown): string {
   const line = before.split('\n').length;
   const column = before.length - before.lastIndexOf('\n');
   return `not valid JSON at line ${line}, column ${column}: ${message}`;
-}
-
-// ---------------------------------------------------------------------------------------
-// The decision
-// ---------------------------------------------------------------------------------------
-
-/**
- * Decides what to do with one connection. Pure: no I/O, and `now` is the only clock.
- *
- * Order: only pending connections (and available ones when `revoke`) are considered; the
- * deny list wins over every rule; the first unexpired rule that matches service, principal
- * and Region allows; otherwise the default action.
- */
-export function decide(policy: Policy, connection: Connection, now: Date): Decision {
-  const state = connection.state.toLowerCase();
-  const pending = state === 'pendingacceptance';
-  if (!pending && !(state === 'available' && policy.revoke)) {
-    return {
-      action: 'skip',
-      rule: 'state',
-      reason:
-        state === 'available'
-          ? 'connection is available and the policy does not revoke'
-          : `connection is ${connection.state}: nothing to decide`,
-    };
-  }
-
-  if (policy.deny.has(connection.owner)) {
-    return {
-      action: 'reject',
-      rule: 'deny',
-      reason: `account ${connection.owner} is on the deny list`,
-    };
-  }
-
-  let expiredMatch: Rule | undefined;
-  for (const rule of policy.rules) {
-    if (!ruleMatches(rule, connection)) continue;
-    if (rule.expires && rule.expires.getTime() <= now.getTime()) {
-      expiredMatch ??= rule;
-      continue;
-    }
-    const accept = rule.accept && pending;
-    return {
-      action: accept ? 'accept' : 'keep',
-      rule: rule.id,
-      reason: `allowed by rule ${rule.id}${accept ? ', which accepts' : ''}`,
-    };
-  }
-
-  const why = expiredMatch
-    ? `rule ${expiredMatch.id} matched but expired at ${expiredMatch.expires?.toISOString()}`
-    : `no rule allows account ${connection.owner} on ${connection.serviceId} from ${connection.region}`;
-  return {
-    action: policy.defaultAction,
-    rule: 'defaultAction',
-    reason: `${why}; default action is ${policy.defaultAction}`,
-  };
-}
-
-function ruleMatches(rule: Rule, connection: Connection): boolean {
-  return (
-    matches(rule.services, connection.serviceId) &&
-    matches(rule.principals, connection.owner) &&
-    (!rule.regions || rule.regions.has(connection.region))
-  );
-}
-
-function matches(matcher: Matcher, value: string): boolean {
-  return matcher === '*' || matcher.has(value);
 }
