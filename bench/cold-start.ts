@@ -36,9 +36,8 @@ export interface PackageShare {
 
 const FLOOR_ENTRY = path.join(__dirname, 'floor-entry.ts');
 // Only what init needs: config.ts requires these; no call is made.
-const INIT_ENV = {
-  AWS_REGION: 'eu-west-1',
-  RETRY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/vpce-guard-retry',
+const INIT_SETTINGS = {
+  retryQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/vpce-guard-retry',
 };
 
 export async function measureColdStart(runs: number): Promise<{
@@ -101,7 +100,7 @@ async function bundle(entry: string | undefined, outfile: string) {
 async function loadMs(bundle: string, nodeOptions: string): Promise<number> {
   const container = await LocalLambda.start(
     bundle,
-    guardEnvironment({ ...INIT_ENV, NODE_OPTIONS: nodeOptions }),
+    guardEnvironment(INIT_SETTINGS, { AWS_REGION: 'eu-west-1', NODE_OPTIONS: nodeOptions }),
     { execArgv: [] },
   );
   await container.close();

@@ -9,6 +9,7 @@ import { type EventOrigin, scheduledEvent, snsEnvelope, snsEvent } from '../loca
 import { type AwsFakes, startAwsFakes } from '../local-aws/fakes';
 import { type Invocation, LocalLambda } from '../local-aws/local-lambda';
 import { SqsEventSource } from '../local-aws/sqs-event-source';
+import { EVENT_SOURCE_VISIBILITY_TIMEOUT, HINT_SOURCE, RETRY_SOURCE } from '../lib/delivery';
 import { ALLOWED, DENIED } from './accounts';
 import { guardEnvironment, INVOCATION_TIMEOUT_MS, POLICY_PARAMETER } from './guard-env';
 
@@ -25,8 +26,8 @@ const ACCOUNT_ID = '123456789012';
 const ORIGIN: EventOrigin = { region: REGION, accountId: ACCOUNT_ID };
 const TOPIC = 'vpce-guard-notifications';
 const SCHEDULE_RULE = 'vpce-guard-schedule';
-// The stack's queues: visibility six times the function's timeout; the event sources' batches.
-const VISIBILITY_SECONDS = String((INVOCATION_TIMEOUT_MS / 1000) * 6);
+// The stack's queues and event sources (lib/delivery.ts).
+const VISIBILITY_SECONDS = String(EVENT_SOURCE_VISIBILITY_TIMEOUT.toSeconds());
 interface EventSourceQueue {
   readonly name: string;
   readonly batchSize: number;
@@ -34,10 +35,10 @@ interface EventSourceQueue {
 }
 const HINTS: EventSourceQueue = {
   name: 'vpce-guard-hints',
-  batchSize: 100,
-  batchingWindowMs: 5_000,
+  batchSize: HINT_SOURCE.batchSize,
+  batchingWindowMs: HINT_SOURCE.maxBatchingWindow.toMilliseconds(),
 };
-const RETRIES: EventSourceQueue = { name: 'vpce-guard-retry', batchSize: 5 };
+const RETRIES: EventSourceQueue = { name: 'vpce-guard-retry', batchSize: RETRY_SOURCE.batchSize };
 const SETTLE_POLL_MS = 250;
 /** Long enough for three rounds of retries (15–30 s, 30–60 s, 60–120 s). */
 const SETTLE_TIMEOUT_MS = 240_000;
@@ -114,15 +115,15 @@ export class Rig {
       };
       const guard = await LocalLambda.start(
         options.bundle,
-        guardEnvironment({
-          ...aws.env(),
-          RETRY_QUEUE_URL: queues.retries,
-          DEAD_LETTER_QUEUE_URL: queues.deadLetters,
-          PROTECTED_SERVICE_IDS: serviceIds.join(','),
-          ...(options.rejectBatchSize
-            ? { REJECT_BATCH_SIZE: String(options.rejectBatchSize) }
-            : {}),
-        }),
+        guardEnvironment(
+          {
+            retryQueueUrl: queues.retries,
+            deadLetterQueueUrl: queues.deadLetters,
+            protectedServiceIds: serviceIds,
+            rejectBatchSize: options.rejectBatchSize,
+          },
+          aws.env(),
+        ),
         { execArgv: [] },
       );
       return new Rig(aws, serviceIds, guard, queues, options.delivery ?? 'hint-queue');

@@ -1,11 +1,66 @@
 /**
- * The guard's environment contract, read once at start-up.
+ * The contract between the construct and the function: the function's environment.
  *
- * A missing or malformed variable fails the function before it handles any event, with an
- * error that names the variable: a misconfigured deployment must not half-work.
+ * Defined once, here: each variable's name, default, range and parsing. The construct
+ * renders it (`renderGuardEnvironment`) and validates its props with the same ranges and
+ * rules; the function parses it at start-up (`parseGuardEnvironment`); the demo and the
+ * benchmark render it too, so they run the function as it is deployed.
  */
-import { isServiceId } from './ids';
+import { isServiceId, SERVICE_ID_SHAPE } from './ids';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './metric-names';
+import { parameterNameProblem } from './policy-parameter';
 
+/** The variable of each setting. */
+export const GUARD_ENV = {
+  policyParameterName: 'POLICY_PARAMETER_NAME',
+  retryQueueUrl: 'RETRY_QUEUE_URL',
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  protectedServiceIds: 'PROTECTED_SERVICE_IDS',
+  policyCacheSeconds: 'POLICY_CACHE_SECONDS',
+  rejectBatchSize: 'REJECT_BATCH_SIZE',
+  maxAttempts: 'MAX_ATTEMPTS',
+  /** Set by Lambda itself. */
+  region: 'AWS_REGION',
+} as const;
+
+/** The whole-number settings: default and inclusive range. */
+export const NUMERIC_SETTINGS = {
+  /** How long a loaded policy is used before SSM is asked again. */
+  policyCacheSeconds: { default: 60, min: 0, max: 3600 },
+  /** Endpoint IDs per Reject/Accept call (AWS does not document a maximum). */
+  rejectBatchSize: { default: 50, min: 1, max: 1000 },
+  /** Attempts of a retry record before it goes to the dead-letter queue. */
+  maxAttempts: { default: 5, min: 1, max: 100 },
+} as const;
+export type NumericSetting = keyof typeof NUMERIC_SETTINGS;
+
+/** The default of each whole-number setting. */
+export const DEFAULTS = {
+  policyCacheSeconds: NUMERIC_SETTINGS.policyCacheSeconds.default,
+  rejectBatchSize: NUMERIC_SETTINGS.rejectBatchSize.default,
+  maxAttempts: NUMERIC_SETTINGS.maxAttempts.default,
+} as const;
+
+/** Why `value` is out of `setting`'s range, or undefined when it is in it. */
+export function wholeNumberProblem(setting: NumericSetting, value: number): string | undefined {
+  const { min, max } = NUMERIC_SETTINGS[setting];
+  return Number.isInteger(value) && value >= min && value <= max
+    ? undefined
+    : `is not a whole number from ${min} to ${max}`;
+}
+
+/** Why a list of protected services is not one, or undefined when it is. */
+export function serviceIdsProblem(ids: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (!isServiceId(id)) return `"${id}" is not an endpoint service ID (${SERVICE_ID_SHAPE})`;
+    if (seen.has(id)) return `"${id}" is listed twice`;
+    seen.add(id);
+  }
+  return undefined;
+}
+
+/** The function's configuration, as it parses its environment. */
 export interface GuardConfig {
   /** SSM parameter that holds the policy (String or SecureString). */
   readonly policyParameterName: string;
@@ -15,16 +70,46 @@ export interface GuardConfig {
   readonly deadLetterQueueUrl?: string;
   /** The services to guard; absent: every endpoint service the account owns in the Region. */
   readonly protectedServiceIds?: readonly string[];
-  /** How long a loaded policy is used before SSM is asked again. */
   readonly policyCacheSeconds: number;
-  /** Endpoint IDs per Reject/Accept call (AWS does not document a maximum). */
   readonly rejectBatchSize: number;
-  /** Attempts of a retry record before it goes to the dead-letter queue. */
   readonly maxAttempts: number;
   /** The Region the guard runs in: a connection without `VpcEndpointRegion` is from here. */
   readonly region: string;
 }
 
+/** What a deployer knows of a guard; the rest of its environment follows from it. */
+export type GuardDeploymentSettings = Omit<GuardConfig, 'region' | NumericSetting> &
+  Partial<Pick<GuardConfig, NumericSetting>>;
+
+/**
+ * The function's environment for `settings` (values may be CDK tokens). Lambda sets
+ * `AWS_REGION` itself.
+ */
+export function renderGuardEnvironment(settings: GuardDeploymentSettings): Record<string, string> {
+  const numbers = Object.keys(NUMERIC_SETTINGS) as NumericSetting[];
+  return {
+    [GUARD_ENV.policyParameterName]: settings.policyParameterName,
+    [GUARD_ENV.retryQueueUrl]: settings.retryQueueUrl,
+    ...(settings.deadLetterQueueUrl
+      ? { [GUARD_ENV.deadLetterQueueUrl]: settings.deadLetterQueueUrl }
+      : {}),
+    ...(settings.protectedServiceIds?.length
+      ? { [GUARD_ENV.protectedServiceIds]: settings.protectedServiceIds.join(',') }
+      : {}),
+    ...Object.fromEntries(
+      numbers.map((n) => [GUARD_ENV[n], String(settings[n] ?? NUMERIC_SETTINGS[n].default)]),
+    ),
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    // The alarms and the dashboard read these exact names: pin them here too, whatever
+    // Powertools' defaults become.
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    // The bundle is minified: without this, stack traces would not name the TypeScript lines.
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+}
+
+/** A variable that is missing or malformed: the function fails at start-up, naming it. */
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -32,34 +117,31 @@ export class ConfigError extends Error {
   }
 }
 
-export const DEFAULTS = {
-  policyCacheSeconds: 60,
-  rejectBatchSize: 50,
-  maxAttempts: 5,
-} as const;
-
-const PARAMETER_NAME = /^[a-zA-Z0-9_.\-/]{1,2048}$/;
-
-export function loadConfig(env: NodeJS.ProcessEnv): GuardConfig {
-  const policyParameterName = required(env, 'POLICY_PARAMETER_NAME');
-  if (!PARAMETER_NAME.test(policyParameterName)) {
+/**
+ * Reads the function's configuration, once at start-up. A missing or malformed variable
+ * throws a ConfigError that names it: a misconfigured deployment must not half-work.
+ */
+export function parseGuardEnvironment(env: NodeJS.ProcessEnv): GuardConfig {
+  const policyParameterName = required(env, GUARD_ENV.policyParameterName);
+  const nameProblem = parameterNameProblem(policyParameterName);
+  if (nameProblem) {
     throw new ConfigError(
-      `POLICY_PARAMETER_NAME: "${policyParameterName}" is not an SSM parameter name`,
+      `${GUARD_ENV.policyParameterName}: "${policyParameterName}" ${nameProblem}`,
     );
   }
-  const deadLetterQueueUrl = optional(env, 'DEAD_LETTER_QUEUE_URL');
-  const protectedServiceIds = serviceIds(env, 'PROTECTED_SERVICE_IDS');
+  const deadLetterQueueUrl = optional(env, GUARD_ENV.deadLetterQueueUrl);
+  const protectedServiceIds = serviceIds(env);
   return {
     policyParameterName,
-    retryQueueUrl: queueUrl('RETRY_QUEUE_URL', required(env, 'RETRY_QUEUE_URL')),
+    retryQueueUrl: queueUrl(GUARD_ENV.retryQueueUrl, required(env, GUARD_ENV.retryQueueUrl)),
     ...(deadLetterQueueUrl
-      ? { deadLetterQueueUrl: queueUrl('DEAD_LETTER_QUEUE_URL', deadLetterQueueUrl) }
+      ? { deadLetterQueueUrl: queueUrl(GUARD_ENV.deadLetterQueueUrl, deadLetterQueueUrl) }
       : {}),
     ...(protectedServiceIds ? { protectedServiceIds } : {}),
-    policyCacheSeconds: integer(env, 'POLICY_CACHE_SECONDS', DEFAULTS.policyCacheSeconds, 0, 3600),
-    rejectBatchSize: integer(env, 'REJECT_BATCH_SIZE', DEFAULTS.rejectBatchSize, 1, 1000),
-    maxAttempts: integer(env, 'MAX_ATTEMPTS', DEFAULTS.maxAttempts, 1, 100),
-    region: required(env, 'AWS_REGION'),
+    policyCacheSeconds: wholeNumber(env, 'policyCacheSeconds'),
+    rejectBatchSize: wholeNumber(env, 'rejectBatchSize'),
+    maxAttempts: wholeNumber(env, 'maxAttempts'),
+    region: required(env, GUARD_ENV.region),
   };
 }
 
@@ -81,32 +163,32 @@ function queueUrl(name: string, value: string): string {
   return value;
 }
 
-function integer(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
+function wholeNumber(env: NodeJS.ProcessEnv, setting: NumericSetting): number {
+  const name = GUARD_ENV[setting];
   const text = optional(env, name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) {
-    throw new ConfigError(`${name}: "${text}" is not a whole number from ${min} to ${max}`);
-  }
+  if (text === undefined) return NUMERIC_SETTINGS[setting].default;
+  // Digits only: Number() would also take "1e2", "0x10" or "1.0".
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  const problem = wholeNumberProblem(setting, value);
+  if (problem) throw new ConfigError(`${name}: "${text}" ${problem}`);
   return value;
 }
 
-function serviceIds(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+/** The protected services; absent (or only commas): every service the account owns. */
+function serviceIds(env: NodeJS.ProcessEnv): string[] | undefined {
+  const name = GUARD_ENV.protectedServiceIds;
   const text = optional(env, name);
   if (text === undefined) return undefined;
-  const ids = text
-    .split(',')
-    .map((id) => id.trim())
-    .filter(Boolean);
-  const bad = ids.find((id) => !isServiceId(id));
-  if (bad !== undefined) {
-    throw new ConfigError(`${name}: "${bad}" is not an endpoint service ID (vpce-svc-…)`);
-  }
-  return ids.length > 0 ? [...new Set(ids)] : undefined;
+  // The construct never lists a service twice; a hand-edited variable may: keep one of each.
+  const ids = [
+    ...new Set(
+      text
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
+  ];
+  const problem = serviceIdsProblem(ids);
+  if (problem) throw new ConfigError(`${name}: ${problem}`);
+  return ids.length > 0 ? ids : undefined;
 }

@@ -5,6 +5,8 @@
 
 /** An endpoint service ID as it appears inside text: `vpce-svc-` and 8 or 17 hex digits. */
 export const SERVICE_ID_SOURCE = 'vpce-svc-[0-9a-f]{8,17}';
+/** The shape of a service ID in words, for error messages. */
+export const SERVICE_ID_SHAPE = 'vpce-svc- and 8 to 17 hex digits';
 /** An endpoint ID inside text, and not the `vpce-svc` prefix of a service ID. */
 export const ENDPOINT_ID_SOURCE = 'vpce-(?!svc-)[0-9a-f]{8,17}';
 

@@ -45,36 +45,51 @@ export function nextAttempt(record: RetryRecord, failure: Failure): RetryRecord 
   };
 }
 
-export type RetryRecordParse = { ok: true; record: RetryRecord } | { ok: false; error: string };
+export type RetryRecordRead = { ok: true; record: RetryRecord } | { ok: false; error: string };
 
-/** Parses a retry queue message. Anything else on the queue is reported, never acted on. */
-export function parseRetryRecord(body: string): RetryRecordParse {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    return { ok: false, error: 'the message body is not JSON' };
-  }
+/** Each field's test, and what is wrong when it fails: the first failure is reported. */
+const FIELD_CHECKS: readonly [
+  test: (r: Record<string, unknown>) => boolean,
+  problem: (r: Record<string, unknown>) => string,
+][] = [
+  [
+    (r) => r.type === RETRY_RECORD_TYPE,
+    (r) => `type is ${JSON.stringify(r.type)}, expected "${RETRY_RECORD_TYPE}"`,
+  ],
+  [
+    (r) => isServiceId(r.serviceId),
+    (r) => `serviceId ${JSON.stringify(r.serviceId)} is not an endpoint service ID`,
+  ],
+  [
+    (r) => Array.isArray(r.endpointIds) && r.endpointIds.every(isEndpointId),
+    () => 'endpointIds is not an array of endpoint IDs',
+  ],
+  [
+    (r) => RETRY_ACTIONS.includes(r.action as Failure['action']),
+    (r) => `action ${JSON.stringify(r.action)} is not reject, accept or describe`,
+  ],
+  [
+    (r) => Number.isInteger(r.attempt) && (r.attempt as number) >= 0,
+    (r) => `attempt ${JSON.stringify(r.attempt)} is not a whole number`,
+  ],
+  [(r) => isApiError(r.lastError), () => 'lastError is not {code, message}'],
+  [
+    (r) => typeof r.firstFailedAt === 'string' && !Number.isNaN(Date.parse(r.firstFailedAt)),
+    () => 'firstFailedAt is not a date',
+  ],
+];
+const RETRY_ACTIONS: readonly Failure['action'][] = ['reject', 'accept', 'describe'];
+
+/**
+ * Reads a retry queue message's parsed body. Anything that is not a retry record is
+ * reported, never acted on.
+ */
+export function retryRecordFrom(value: unknown): RetryRecordRead {
   if (typeof value !== 'object' || value === null)
     return { ok: false, error: 'the message body is not a JSON object' };
-  const r = value as Record<string, unknown>;
-  const problem =
-    r.type !== RETRY_RECORD_TYPE
-      ? `type is ${JSON.stringify(r.type)}, expected "${RETRY_RECORD_TYPE}"`
-      : !isServiceId(r.serviceId)
-        ? `serviceId ${JSON.stringify(r.serviceId)} is not an endpoint service ID`
-        : !Array.isArray(r.endpointIds) || !r.endpointIds.every(isEndpointId)
-          ? 'endpointIds is not an array of endpoint IDs'
-          : !['reject', 'accept', 'describe'].includes(r.action as string)
-            ? `action ${JSON.stringify(r.action)} is not reject, accept or describe`
-            : !Number.isInteger(r.attempt) || (r.attempt as number) < 0
-              ? `attempt ${JSON.stringify(r.attempt)} is not a whole number`
-              : !isApiError(r.lastError)
-                ? 'lastError is not {code, message}'
-                : typeof r.firstFailedAt !== 'string' || Number.isNaN(Date.parse(r.firstFailedAt))
-                  ? 'firstFailedAt is not a date'
-                  : undefined;
-  if (problem) return { ok: false, error: problem };
+  const fields = value as Record<string, unknown>;
+  const failed = FIELD_CHECKS.find(([test]) => !test(fields));
+  if (failed) return { ok: false, error: failed[1](fields) };
   return { ok: true, record: value as RetryRecord };
 }
 

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { renderGuardEnvironment } from '../core/contract';
 import type { GuardSummary, SqsResponse } from '../lambda/guard';
 import { styleFor, type Style } from '../cli/style';
 import type { Output } from '../cli/io';
@@ -58,10 +59,14 @@ export async function runDemo(
     const serviceId = fakes.ec2.addService();
     fakes.ssm.setParameter(POLICY_PARAMETER, policyText(initialPolicy(serviceId)));
     guard = await LocalLambda.start(await buildGuardBundle(workDir), {
+      // As the stack deploys it (core/contract.ts), pointed at the fakes.
+      ...renderGuardEnvironment({
+        policyParameterName: POLICY_PARAMETER,
+        retryQueueUrl: fakes.sqs.createQueue('vpce-guard-retry'),
+        protectedServiceIds: [serviceId],
+      }),
       ...fakes.env(),
-      POLICY_PARAMETER_NAME: POLICY_PARAMETER,
-      RETRY_QUEUE_URL: fakes.sqs.createQueue('vpce-guard-retry'),
-      PROTECTED_SERVICE_IDS: serviceId,
+      // No CloudWatch here: the demo reads the guard's log lines, not its metrics.
       POWERTOOLS_METRICS_DISABLED: 'true',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     });

@@ -8,18 +8,19 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { realClock } from '../core/clock';
-import { loadConfig } from '../core/contract';
+import { parseGuardEnvironment } from '../core/contract';
 import { EC2_MAX_ATTEMPTS } from '../core/ec2';
-import { type GuardDeps, handleEvent, reportPolicyProblem } from './guard';
-import { PolicyStore } from './policy-store';
 import { mutatingLimiters } from '../core/rate-limiter';
+import { type GuardDeps, handleEvent } from './guard';
+import { reportPolicyProblem } from './policy-problems';
+import { PolicyStore } from './policy-store';
 import { logger, metrics } from './telemetry';
 
 // Left of the invocation's time when the last EC2 change may start: enough to queue the rest.
 const SAFETY_MARGIN_MS = 5_000;
 
 // Read at start-up: a missing or malformed variable fails the init, naming the variable.
-const config = loadConfig(process.env);
+const config = parseGuardEnvironment(process.env);
 // A burst of cold containers can meet GetParameter's throttle: retry more than the default 3.
 const ssm = new SSMClient({ maxAttempts: 5 });
 const deps: GuardDeps = {

@@ -1,31 +1,49 @@
 /**
- * Event shapes → what the guard should do.
+ * The one intake: every event the function receives is classified here, and every queued
+ * message's body parsed here, once, into typed work.
  *
- * Every trigger is only a hint: it names services to reconcile (and endpoint IDs for the
- * logs), never what to decide. Nothing is trusted beyond the shape of an ID, so a forged
- * event can at worst make the guard re-read the truth from EC2.
+ * Every trigger is only a hint (docs/architecture.md#triggers-are-hints): it names services
+ * to reconcile (and endpoint IDs for the logs), never what to decide. Nothing is trusted
+ * beyond the shape of an ID, so a forged event can at worst make the guard re-read the truth
+ * from EC2.
  */
-import type { SQSRecord } from 'aws-lambda';
-import { ENDPOINT_ID_SOURCE, isServiceId, SERVICE_ID_SOURCE } from '../core/ids';
+import { ENDPOINT_ID_SOURCE, isServiceId, SERVICE_ID_SHAPE, SERVICE_ID_SOURCE } from '../core/ids';
+import { type RetryRecord, retryRecordFrom } from '../core/retry-record';
 
-export type Trigger =
-  /** Reconcile these services; an empty list means every protected service. */
-  | {
-      readonly kind: 'hint';
-      readonly source: 'notification' | 'cloudtrail';
-      readonly serviceIds: readonly string[];
-      readonly endpointIds: readonly string[];
-      /** The notification's body (its format is not documented), for a debug log. */
-      readonly message?: string;
-    }
+/** A connection request may be waiting on these services. */
+export interface Hint {
+  readonly kind: 'hint';
+  readonly source: 'notification' | 'cloudtrail';
+  /** The services to reconcile; empty: every protected service. */
+  readonly serviceIds: readonly string[];
+  readonly endpointIds: readonly string[];
+  /** The notification's body (its format is not documented), for a debug log. */
+  readonly message?: string;
+}
+
+/** What one trigger asks of the guard. */
+export type Work =
+  | Hint
   | { readonly kind: 'sweep'; readonly source: 'schedule' | 'manual' }
   | { readonly kind: 'manual'; readonly serviceIds: readonly string[] }
   | { readonly kind: 'policyChanged' }
-  /** Messages from the guard's queues: retry records, and hints queued by SNS or EventBridge. */
-  | { readonly kind: 'queue'; readonly records: readonly SQSRecord[] }
   /** A known shape that concerns something else (another parameter, an AWS service endpoint). */
   | { readonly kind: 'ignored'; readonly why: string }
   | { readonly kind: 'unknown'; readonly seen: string };
+
+/**
+ * A message on one of the guard's queues: a trigger that SNS (its envelope, raw delivery
+ * off) or EventBridge (the event itself) queued, a retry record, or neither. `body` is kept
+ * as it came, for the dead-letter queue.
+ */
+export type QueueMessage = { readonly messageId: string; readonly body: string } & (
+  | { readonly kind: 'work'; readonly work: Work }
+  | { readonly kind: 'retry'; readonly record: RetryRecord }
+  | { readonly kind: 'unreadable'; readonly problem: string }
+);
+
+/** An event: one trigger, or a batch of messages from the guard's queues. */
+export type Intake = Work | { readonly kind: 'queue'; readonly messages: readonly QueueMessage[] };
 
 export class ManualInvocationError extends Error {
   constructor(message: string) {
@@ -46,21 +64,23 @@ const PRIVATELINK_SERVICE_NAME = new RegExp(
 );
 
 /** Classifies an event. Throws only for a manual invocation with a malformed request. */
-export function parseTrigger(event: unknown, policyParameterName: string): Trigger {
+export function classifyEvent(event: unknown, policyParameterName: string): Intake {
   if (!isObject(event)) return unknown(event);
-  if (Array.isArray(event.Records)) return parseRecords(event.Records);
-  if ('reconcile' in event) return parseManual(event.reconcile);
-  if (typeof event['detail-type'] === 'string') return parseEventBridge(event, policyParameterName);
+  if (Array.isArray(event.Records)) return classifyRecords(event.Records, policyParameterName);
+  if ('reconcile' in event) return manualRequest(event.reconcile);
+  if (typeof event['detail-type'] === 'string') return eventBridgeWork(event, policyParameterName);
   return unknown(event);
 }
 
-function parseRecords(records: unknown[]): Trigger {
+function classifyRecords(records: unknown[], policyParameterName: string): Intake {
   const first = records[0];
   if (!isObject(first)) return unknown({ Records: records });
   if (first.eventSource === 'aws:sqs') {
-    return records.every((r) => isObject(r) && r.eventSource === 'aws:sqs')
-      ? { kind: 'queue', records: records as SQSRecord[] }
-      : unknown(first);
+    if (!records.every(isSqsRecord)) return unknown(first);
+    return {
+      kind: 'queue',
+      messages: records.map((r) => queueMessage(r.messageId, r.body, policyParameterName)),
+    };
   }
   if (first.EventSource === 'aws:sns') {
     return notificationHint(
@@ -72,8 +92,37 @@ function parseRecords(records: unknown[]): Trigger {
   return unknown(first);
 }
 
+function isSqsRecord(record: unknown): record is { messageId: string; body: string } {
+  return (
+    isObject(record) &&
+    record.eventSource === 'aws:sqs' &&
+    typeof record.messageId === 'string' &&
+    typeof record.body === 'string'
+  );
+}
+
+/** Parses a queued body once and says what it is. */
+function queueMessage(messageId: string, body: string, policyParameterName: string): QueueMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return { messageId, body, kind: 'unreadable', problem: 'the message body is not JSON' };
+  }
+  if (isObject(value) && value.Type === 'Notification' && typeof value.Message === 'string') {
+    return { messageId, body, kind: 'work', work: notificationHint(value.Message) };
+  }
+  if (isObject(value) && typeof value['detail-type'] === 'string') {
+    return { messageId, body, kind: 'work', work: eventBridgeWork(value, policyParameterName) };
+  }
+  const retry = retryRecordFrom(value);
+  return retry.ok
+    ? { messageId, body, kind: 'retry', record: retry.record }
+    : { messageId, body, kind: 'unreadable', problem: retry.error };
+}
+
 /** The notification body's format is not documented: every ID it contains is a hint. */
-function notificationHint(message: string): Trigger {
+function notificationHint(message: string): Hint {
   return {
     kind: 'hint',
     source: 'notification',
@@ -83,43 +132,21 @@ function notificationHint(message: string): Trigger {
   };
 }
 
-/**
- * A message on one of the guard's queues: a trigger that SNS (its envelope, raw delivery off)
- * or EventBridge (the event itself) queued, or else a retry record, whose own parser
- * refuses anything malformed.
- */
-export type QueuedMessage =
-  | { readonly kind: 'trigger'; readonly record: SQSRecord; readonly trigger: Trigger }
-  | { readonly kind: 'retry'; readonly record: SQSRecord };
-
-export function classifyQueued(record: SQSRecord, policyParameterName: string): QueuedMessage {
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch {
-    return { kind: 'retry', record };
-  }
-  if (isObject(body) && body.Type === 'Notification' && typeof body.Message === 'string') {
-    return { kind: 'trigger', record, trigger: notificationHint(body.Message) };
-  }
-  if (isObject(body) && typeof body['detail-type'] === 'string') {
-    return { kind: 'trigger', record, trigger: parseEventBridge(body, policyParameterName) };
-  }
-  return { kind: 'retry', record };
-}
-
-function parseManual(reconcile: unknown): Trigger {
+function manualRequest(reconcile: unknown): Work {
   if (reconcile === 'all') return { kind: 'sweep', source: 'manual' };
   if (!Array.isArray(reconcile) || reconcile.length === 0) {
     throw new ManualInvocationError(`"reconcile" is ${JSON.stringify(reconcile)}`);
   }
   const bad = reconcile.find((id) => !isServiceId(id));
-  if (bad !== undefined)
-    throw new ManualInvocationError(`${JSON.stringify(bad)} is not an endpoint service ID`);
+  if (bad !== undefined) {
+    throw new ManualInvocationError(
+      `${JSON.stringify(bad)} is not an endpoint service ID (${SERVICE_ID_SHAPE})`,
+    );
+  }
   return { kind: 'manual', serviceIds: [...new Set(reconcile as string[])] };
 }
 
-function parseEventBridge(event: Record<string, unknown>, policyParameterName: string): Trigger {
+function eventBridgeWork(event: Record<string, unknown>, policyParameterName: string): Work {
   const detailType = event['detail-type'];
   const detail = isObject(event.detail) ? event.detail : {};
   if (detailType === 'Scheduled Event' && event.source === 'aws.events')
@@ -135,21 +162,26 @@ function parseEventBridge(event: Record<string, unknown>, policyParameterName: s
   }
 
   if (detailType === 'AWS API Call via CloudTrail' && detail.eventName === 'CreateVpcEndpoint') {
-    const requested = requestedServiceName(detail.requestParameters);
-    const endpointIds = idsIn(JSON.stringify(detail.responseElements ?? null), ENDPOINT_ID);
-    if (typeof requested === 'string') {
-      const service = PRIVATELINK_SERVICE_NAME.exec(requested);
-      if (!service)
-        return {
-          kind: 'ignored',
-          why: `CreateVpcEndpoint for ${requested}, not a PrivateLink endpoint service`,
-        };
-      return { kind: 'hint', source: 'cloudtrail', serviceIds: [service[1]!], endpointIds };
-    }
+    return endpointCreatedHint(detail);
+  }
+  return unknown(event);
+}
+
+function endpointCreatedHint(detail: Record<string, unknown>): Work {
+  const requested = requestedServiceName(detail.requestParameters);
+  const endpointIds = idsIn(JSON.stringify(detail.responseElements ?? null), ENDPOINT_ID);
+  if (typeof requested !== 'string') {
     // Consumers' records reach us forwarded and sometimes trimmed: without a service name, check them all.
     return { kind: 'hint', source: 'cloudtrail', serviceIds: [], endpointIds };
   }
-  return unknown(event);
+  const service = PRIVATELINK_SERVICE_NAME.exec(requested);
+  if (!service) {
+    return {
+      kind: 'ignored',
+      why: `CreateVpcEndpoint for ${requested}, not a PrivateLink endpoint service`,
+    };
+  }
+  return { kind: 'hint', source: 'cloudtrail', serviceIds: [service[1]!], endpointIds };
 }
 
 /**
@@ -166,7 +198,7 @@ function idsIn(text: string, pattern: RegExp): string[] {
   return [...new Set(text.match(pattern) ?? [])];
 }
 
-function unknown(event: unknown): Trigger {
+function unknown(event: unknown): Work {
   return { kind: 'unknown', seen: describeShape(event) };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Loads the policy from SSM Parameter Store and caches it for this container.
  *
- * DESIGN.md principle 4: a missing, unparsable or invalid policy never causes an action.
+ * A missing, unparsable or invalid policy never causes an action
+ * (docs/architecture.md#fail-safe-on-a-bad-policy).
  * The store keeps the last valid policy it loaded and serves it, with the problem, until
  * the parameter is fixed; with none, it serves only the problem.
  */

@@ -19,12 +19,11 @@ import {
   aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../core/metric-names';
+import { renderGuardEnvironment } from '../core/contract';
 import { GUARD_ENTRY, GUARD_RUNTIME, guardBundling } from './bundling';
+import { GUARD_TIMEOUT } from './delivery';
 import { endpointServiceArns } from './protected-services';
 
-/** Long enough for a sweep that backs off on EC2's Reject/Accept token bucket (1 per second). */
-export const GUARD_TIMEOUT = Duration.minutes(1);
 const GUARD_MEMORY_MB = 256;
 
 /** Lambda's own retries of a failed asynchronous invocation (schedule, policy change). */
@@ -166,24 +165,15 @@ export class GuardFunction extends Construct {
 const WILDCARD_SERVICE_ARN_FINDING =
   'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*';
 
-/** The guard's environment contract (lambda/config.ts). */
+/** The guard's environment (core/contract.ts). */
 function guardEnvironment(props: GuardFunctionProps): Record<string, string> {
-  return {
-    POLICY_PARAMETER_NAME: props.policyParameter.parameterName,
-    RETRY_QUEUE_URL: props.retryQueue.queueUrl,
-    DEAD_LETTER_QUEUE_URL: props.retryDeadLetterQueue.queueUrl,
-    ...(props.protectedServiceIds.length > 0
-      ? { PROTECTED_SERVICE_IDS: props.protectedServiceIds.join(',') }
-      : {}),
-    POLICY_CACHE_SECONDS: String(props.policyCacheSeconds),
-    REJECT_BATCH_SIZE: String(props.rejectBatchSize),
-    MAX_ATTEMPTS: String(props.maxAttempts),
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-    // The alarms and the dashboard read these exact names: pin them here too, whatever
-    // the code's defaults become.
-    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-    // The bundle is minified: without this, stack traces would not name the TypeScript lines.
-    NODE_OPTIONS: '--enable-source-maps',
-  };
+  return renderGuardEnvironment({
+    policyParameterName: props.policyParameter.parameterName,
+    retryQueueUrl: props.retryQueue.queueUrl,
+    deadLetterQueueUrl: props.retryDeadLetterQueue.queueUrl,
+    protectedServiceIds: props.protectedServiceIds,
+    policyCacheSeconds: props.policyCacheSeconds,
+    rejectBatchSize: props.rejectBatchSize,
+    maxAttempts: props.maxAttempts,
+  });
 }

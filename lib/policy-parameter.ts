@@ -26,11 +26,6 @@ import { Construct } from 'constructs';
 import { formatPolicyErrors, parsePolicy } from '../core/policy';
 import { smallestTier, TIER_MAX_BYTES } from '../core/policy-parameter';
 
-/** Letters, digits and `_ . - /`; a name with a `/` is a path and starts with one. */
-const PARAMETER_NAME = /^(?:\/[a-zA-Z0-9_.-]+)+$|^[a-zA-Z0-9_.-]+$/;
-const RESERVED_PREFIX = /^\/?(?:aws|ssm)/i;
-const MAX_NAME_LENGTH = 1011;
-
 export interface PolicyParameterProps {
   /** The parameter's name. */
   readonly parameterName: string;
@@ -112,15 +107,6 @@ function acknowledgeProviderManagedPolicy(scope: Construct): void {
     reason:
       "CDK's AwsCustomResource provider gets only log-writing rights from this managed policy; it runs during deployments only, and its SSM rights are a separate policy scoped to the policy parameter.",
   });
-}
-
-/** Why a name is not an SSM parameter name, or undefined when it is one. */
-export function parameterNameProblem(name: string): string | undefined {
-  if (!PARAMETER_NAME.test(name) || name.length > MAX_NAME_LENGTH) {
-    return 'is not an SSM parameter name (letters, digits, "_", ".", "-"; a path such as /vpce-guard/policy starts with "/")';
-  }
-  if (RESERVED_PREFIX.test(name)) return 'starts with "aws" or "ssm", which SSM reserves';
-  return undefined;
 }
 
 interface InitialPolicy {

@@ -9,15 +9,10 @@
  */
 import { Duration, Validations, aws_sqs as sqs } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { EVENT_SOURCE_VISIBILITY_TIMEOUT } from './delivery';
 
 /** The SQS maximum: a dead letter outlives a long weekend and a slow investigation. */
 const DEAD_LETTER_RETENTION = Duration.days(14);
-
-/**
- * A message must stay invisible while one invocation may still work on it: AWS's rule of
- * thumb for an SQS event source is six times the function's timeout.
- */
-const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 export function secureQueue(scope: Construct, id: string, props: sqs.QueueProps = {}): sqs.Queue {
   return new sqs.Queue(scope, id, {
@@ -43,24 +38,23 @@ export function deadLetterQueue(scope: Construct, id: string, deadLetterOf?: str
 }
 
 export interface EventSourceQueueProps {
-  /** The timeout of the function the queue feeds. */
-  readonly functionTimeout: Duration;
   readonly retentionPeriod: Duration;
   /** Receives of one message before the redrive moves it to `deadLetterQueue`. */
   readonly maxReceiveCount: number;
   readonly deadLetterQueue: sqs.IQueue;
 }
 
-/** A queue that feeds the guard through an SQS event source, redriven to a dead-letter queue. */
+/**
+ * A queue that feeds the guard through an SQS event source, redriven to a dead-letter queue,
+ * with the visibility timeout the guard's timeout calls for.
+ */
 export function eventSourceQueue(
   scope: Construct,
   id: string,
   props: EventSourceQueueProps,
 ): sqs.Queue {
   return secureQueue(scope, id, {
-    visibilityTimeout: Duration.seconds(
-      props.functionTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR,
-    ),
+    visibilityTimeout: EVENT_SOURCE_VISIBILITY_TIMEOUT,
     retentionPeriod: props.retentionPeriod,
     deadLetterQueue: { queue: props.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
   });

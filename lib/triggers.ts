@@ -16,7 +16,7 @@
  * fails on lands in the queues' own dead-letter queues or the function's on-failure destination.
  */
 import {
-  Duration,
+  type Duration,
   aws_ec2 as ec2,
   aws_events as events,
   aws_events_targets as targets,
@@ -27,36 +27,8 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { EVENT_DELIVERY, HINT_SOURCE, RETRY_SOURCE } from './delivery';
 import { deadLetterQueue } from './queues';
-
-/** Retry records per invocation: small, so one slow record delays few others. */
-const RETRY_BATCH_SIZE = 5;
-/**
- * Concurrent invocations for the retry queue (2 is SQS's minimum). Reject and Accept share a
- * token bucket of 10 per account and Region: more concurrency would only throttle itself.
- */
-export const RETRY_MAX_CONCURRENCY = 2;
-/**
- * Hints per invocation, and how long the event source gathers them: a burst of a thousand
- * connection requests reaches the guard in about ten invocations, which reconcile each
- * service named once.
- */
-const HINT_BATCH_SIZE = 100;
-const HINT_BATCHING_WINDOW = Duration.seconds(5);
-/** Concurrent invocations for the hint queue: SQS's minimum, for the same token buckets. */
-export const HINT_MAX_CONCURRENCY = 2;
-/** The schedule and the policy-change rule invoke the guard directly: rarely, seldom together. */
-export const DIRECT_INVOCATIONS = 1;
-/**
- * The least reserved concurrency that throttles none of the guard's invocations: a throttled
- * SQS delivery counts as a receive, so it would push hints and retries toward their
- * dead-letter queues.
- */
-export const MIN_RESERVED_CONCURRENCY =
-  RETRY_MAX_CONCURRENCY + HINT_MAX_CONCURRENCY + DIRECT_INVOCATIONS;
-/** EventBridge's retries of a target it could not reach, within the event's maximum age. */
-const EVENT_RETRY_ATTEMPTS = 8;
-const EVENT_MAX_AGE = Duration.hours(1);
 
 export interface GuardTriggersProps {
   readonly guardFunction: lambda.IFunction;
@@ -116,11 +88,7 @@ export class GuardTriggers extends Construct {
       'EventsDeadLetterQueue',
       "the guard's EventBridge targets",
     );
-    const delivery = {
-      retryAttempts: EVENT_RETRY_ATTEMPTS,
-      maxEventAge: EVENT_MAX_AGE,
-      deadLetterQueue: this.eventsDeadLetterQueue,
-    };
+    const delivery = { ...EVENT_DELIVERY, deadLetterQueue: this.eventsDeadLetterQueue };
     // No input: the guard is sent the events themselves.
     const invokeGuard = () => new targets.LambdaFunction(guardFunction, delivery);
 
@@ -155,17 +123,11 @@ export class GuardTriggers extends Construct {
     // Without reportBatchItemFailures, a partial failure would count as success and the
     // failed records would be lost.
     guardFunction.addEventSource(
-      new sources.SqsEventSource(hintQueue, {
-        batchSize: HINT_BATCH_SIZE,
-        maxBatchingWindow: HINT_BATCHING_WINDOW,
-        maxConcurrency: HINT_MAX_CONCURRENCY,
-        reportBatchItemFailures: true,
-      }),
+      new sources.SqsEventSource(hintQueue, { ...HINT_SOURCE, reportBatchItemFailures: true }),
     );
     guardFunction.addEventSource(
       new sources.SqsEventSource(props.retryQueue, {
-        batchSize: RETRY_BATCH_SIZE,
-        maxConcurrency: RETRY_MAX_CONCURRENCY,
+        ...RETRY_SOURCE,
         reportBatchItemFailures: true,
       }),
     );

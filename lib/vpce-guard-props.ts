@@ -2,16 +2,19 @@
  * The props of the VpceGuard construct, their defaults, and their validation.
  */
 import { Duration, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
-import { DEFAULTS } from '../core/contract';
-import { isServiceId } from '../core/ids';
-import { DEFAULT_POLICY_PARAMETER_NAME } from '../core/policy-parameter';
-import { parameterNameProblem } from './policy-parameter';
+import {
+  DEFAULTS,
+  type NumericSetting,
+  serviceIdsProblem,
+  wholeNumberProblem,
+} from '../core/contract';
+import { DEFAULT_POLICY_PARAMETER_NAME, parameterNameProblem } from '../core/policy-parameter';
 import {
   DIRECT_INVOCATIONS,
-  HINT_MAX_CONCURRENCY,
+  HINT_SOURCE,
   MIN_RESERVED_CONCURRENCY,
-  RETRY_MAX_CONCURRENCY,
-} from './triggers';
+  RETRY_SOURCE,
+} from './delivery';
 import { DEFAULT_RUNBOOK_BASE_URL, checkRunbookBaseUrl } from './alarms';
 
 export { DEFAULT_POLICY_PARAMETER_NAME };
@@ -36,7 +39,7 @@ export interface VpceGuardProps {
   readonly policyParameterName?: string;
 
   /**
-   * A policy file (JSON, see the README) to create the parameter from when it does not exist
+   * A policy file (JSON, see docs/policy.md) to create the parameter from when it does not exist
    * yet. It is validated at synth with the guard's own validator. A deploy never overwrites
    * the parameter once it exists: edit the policy in SSM. A relative path is resolved from the
    * directory `cdk` runs in.
@@ -196,7 +199,7 @@ export function resolveSettings(props: VpceGuardProps): GuardSettings {
     !(Number.isInteger(reserved) && reserved >= MIN_RESERVED_CONCURRENCY)
   ) {
     throw new Error(
-      `reservedConcurrency: ${reserved} is not a whole number of at least ${MIN_RESERVED_CONCURRENCY}: the hint and retry queues' maximum concurrency (${HINT_MAX_CONCURRENCY} + ${RETRY_MAX_CONCURRENCY}) plus ${DIRECT_INVOCATIONS} for the schedule and policy-change invocations (less would throttle hints and retries toward their dead-letter queues)`,
+      `reservedConcurrency: ${reserved} is not a whole number of at least ${MIN_RESERVED_CONCURRENCY}: the hint and retry queues' maximum concurrency (${HINT_SOURCE.maxConcurrency} + ${RETRY_SOURCE.maxConcurrency}) plus ${DIRECT_INVOCATIONS} for the schedule and policy-change invocations (less would throttle hints and retries toward their dead-letter queues)`,
     );
   }
 
@@ -206,19 +209,9 @@ export function resolveSettings(props: VpceGuardProps): GuardSettings {
     initialPolicyFile: props.initialPolicyFile,
     policyParameterKey: props.policyParameterKey,
     reconcileSchedule,
-    rejectBatchSize: wholeNumber(
-      'rejectBatchSize',
-      props.rejectBatchSize ?? DEFAULTS.rejectBatchSize,
-      1,
-      1000,
-    ),
-    maxAttempts: wholeNumber('maxAttempts', props.maxAttempts ?? DEFAULTS.maxAttempts, 1, 100),
-    policyCacheSeconds: wholeNumber(
-      'policyCacheSeconds',
-      props.policyCacheSeconds ?? DEFAULTS.policyCacheSeconds,
-      0,
-      3600,
-    ),
+    rejectBatchSize: wholeNumber('rejectBatchSize', props.rejectBatchSize),
+    maxAttempts: wholeNumber('maxAttempts', props.maxAttempts),
+    policyCacheSeconds: wholeNumber('policyCacheSeconds', props.policyCacheSeconds),
     alarmEmail: props.alarmEmail,
     logRetention: props.logRetention ?? DEFAULT_LOG_RETENTION,
     reservedConcurrency: reserved,
@@ -227,23 +220,15 @@ export function resolveSettings(props: VpceGuardProps): GuardSettings {
   };
 }
 
+/** The function's own checks (core/contract.ts), named after the prop. */
 function serviceIds(ids: readonly string[]): readonly string[] {
-  const seen = new Set<string>();
-  for (const id of ids) {
-    if (!isServiceId(id)) {
-      throw new Error(
-        `protectedServiceIds: "${id}" is not an endpoint service ID (vpce-svc- and 8 to 17 hex digits)`,
-      );
-    }
-    if (seen.has(id)) throw new Error(`protectedServiceIds: "${id}" is listed twice`);
-    seen.add(id);
-  }
+  const problem = serviceIdsProblem(ids);
+  if (problem) throw new Error(`protectedServiceIds: ${problem}`);
   return ids;
 }
 
-function wholeNumber(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name}: ${value} is not a whole number from ${min} to ${max}`);
-  }
+function wholeNumber(setting: NumericSetting, value: number = DEFAULTS[setting]): number {
+  const problem = wholeNumberProblem(setting, value);
+  if (problem) throw new Error(`${setting}: ${value} ${problem}`);
   return value;
 }

@@ -20,7 +20,7 @@ import { Construct } from 'constructs';
 import { MetricName } from '../core/metric-names';
 import { GuardAlarms } from './alarms';
 import { guardDashboard } from './dashboard';
-import { GUARD_TIMEOUT, GuardFunction } from './guard-function';
+import { GuardFunction } from './guard-function';
 import { guardMetric, unsuccessfulMetric } from './metrics';
 import { PolicyParameter } from './policy-parameter';
 import { endpointServiceArns } from './protected-services';
@@ -109,14 +109,12 @@ export class VpceGuard extends Construct {
 
     this.deadLetterQueue = deadLetterQueue(this, 'RetryDeadLetterQueue');
     this.retryQueue = eventSourceQueue(this, 'RetryQueue', {
-      functionTimeout: GUARD_TIMEOUT,
       retentionPeriod: RETRY_RETENTION,
       maxReceiveCount: RETRY_MAX_RECEIVE_COUNT,
       deadLetterQueue: this.deadLetterQueue,
     });
     this.hintDeadLetterQueue = deadLetterQueue(this, 'HintDeadLetterQueue');
     this.hintQueue = eventSourceQueue(this, 'HintQueue', {
-      functionTimeout: GUARD_TIMEOUT,
       retentionPeriod: HINT_RETENTION,
       maxReceiveCount: HINT_MAX_RECEIVE_COUNT,
       deadLetterQueue: this.hintDeadLetterQueue,

@@ -1,4 +1,9 @@
-import { ConfigError, DEFAULTS, loadConfig } from '../../core/contract';
+import {
+  ConfigError,
+  DEFAULTS,
+  parseGuardEnvironment as loadConfig,
+  renderGuardEnvironment,
+} from '../../core/contract';
 
 const base = {
   POLICY_PARAMETER_NAME: '/vpce-guard/policy',
@@ -6,7 +11,7 @@ const base = {
   AWS_REGION: 'eu-west-1',
 };
 
-describe('loadConfig', () => {
+describe('parseGuardEnvironment', () => {
   test('applies the documented defaults to the optional variables', () => {
     expect(loadConfig(base)).toEqual({
       policyParameterName: '/vpce-guard/policy',
@@ -79,5 +84,47 @@ describe('loadConfig', () => {
     const env = { ...base, ...override };
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('renderGuardEnvironment', () => {
+  test('renders what parseGuardEnvironment reads back unchanged', () => {
+    const settings = {
+      policyParameterName: '/team/vpce-guard/policy',
+      retryQueueUrl: base.RETRY_QUEUE_URL,
+      deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
+      protectedServiceIds: ['vpce-svc-0123456789abcdef0', 'vpce-svc-01234567'],
+      policyCacheSeconds: 0,
+      rejectBatchSize: 200,
+      maxAttempts: 1,
+    };
+    const env = { ...renderGuardEnvironment(settings), AWS_REGION: 'eu-west-1' };
+    expect(loadConfig(env)).toEqual({ ...settings, region: 'eu-west-1' });
+  });
+
+  test('renders the defaults and leaves out what is not set', () => {
+    const env = renderGuardEnvironment({
+      policyParameterName: '/vpce-guard/policy',
+      retryQueueUrl: base.RETRY_QUEUE_URL,
+      protectedServiceIds: [],
+    });
+    expect(env).toMatchObject({
+      POLICY_CACHE_SECONDS: '60',
+      REJECT_BATCH_SIZE: '50',
+      MAX_ATTEMPTS: '5',
+      POWERTOOLS_SERVICE_NAME: 'vpce-guard',
+      POWERTOOLS_METRICS_NAMESPACE: 'VpceGuard',
+    });
+    expect(env).not.toHaveProperty('PROTECTED_SERVICE_IDS');
+    expect(env).not.toHaveProperty('DEAD_LETTER_QUEUE_URL');
+  });
+
+  test.each([
+    ['a name longer than SSM allows', `/${'a'.repeat(1011)}`, 'SSM allows 1011'],
+    ['a hierarchy deeper than SSM allows', '/a'.repeat(16), 'at most 15 levels'],
+    ['a name SSM reserves', '/ssm/policy', 'which SSM reserves'],
+    ['a path without its leading slash', 'vpce-guard/policy', 'is not an SSM parameter name'],
+  ])('refuses %s with the rule the construct uses', (_, name, message) => {
+    expect(() => loadConfig({ ...base, POLICY_PARAMETER_NAME: name })).toThrow(message);
   });
 });

@@ -6,7 +6,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { handleEvent, PolicyUnavailableError } from '../../lambda/guard';
+import { handleEvent } from '../../lambda/guard';
+import { PolicyUnavailableError } from '../../lambda/policy-problems';
 import { logger, metrics } from '../../lambda/telemetry';
 import { ManualInvocationError } from '../../lambda/intake';
 import {

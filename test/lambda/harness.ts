@@ -18,7 +18,8 @@ import * as events from '../../local-aws/events';
 import { Ec2Model, type VpcEndpointConnection } from '../../local-aws/fakes/ec2-model';
 import type { Clock } from '../../core/clock';
 import type { GuardConfig } from '../../core/contract';
-import { type GuardDeps, handleEvent, reportPolicyProblem } from '../../lambda/guard';
+import { type GuardDeps, handleEvent } from '../../lambda/guard';
+import { reportPolicyProblem } from '../../lambda/policy-problems';
 import { PolicyStore } from '../../lambda/policy-store';
 import { TokenBucket } from '../../core/rate-limiter';
 

@@ -1,9 +1,16 @@
-import { parseTrigger } from '../../lambda/intake';
-import { createVpcEndpointEvent, POLICY_PARAMETER, snsEvent, sqsEvent } from './harness';
+import { classifyEvent } from '../../lambda/intake';
+import {
+  createVpcEndpointEvent,
+  POLICY_PARAMETER,
+  parameterChange,
+  retryBody,
+  snsEvent,
+  sqsEvent,
+} from './harness';
 
-const parse = (event: unknown) => parseTrigger(event, POLICY_PARAMETER);
+const parse = (event: unknown) => classifyEvent(event, POLICY_PARAMETER);
 
-describe('parseTrigger', () => {
+describe('classifyEvent', () => {
   test('takes every service and endpoint ID out of a notification body, whatever its format', () => {
     const body = JSON.stringify({
       ServiceId: 'vpce-svc-0123456789abcdef0',
@@ -56,10 +63,41 @@ describe('parseTrigger', () => {
     ).toMatchObject({ kind: 'unknown' });
   });
 
-  test("passes the records of the guard's queues through", () => {
-    expect(parse(sqsEvent(['{}']))).toMatchObject({
+  test("parses each body on the guard's queues once, into hints, retry records or problems", () => {
+    const envelope = JSON.stringify({
+      Type: 'Notification',
+      Message: '{"serviceId":"vpce-svc-0123456789abcdef0"}',
+    });
+    const change = JSON.stringify(parameterChange());
+    const retry = retryBody();
+    expect(parse(sqsEvent([envelope, change, retry, 'not json', '{}']))).toEqual({
       kind: 'queue',
-      records: [expect.objectContaining({ body: '{}' })],
+      messages: [
+        {
+          messageId: 'msg-0',
+          body: envelope,
+          kind: 'work',
+          work: expect.objectContaining({
+            kind: 'hint',
+            source: 'notification',
+            serviceIds: ['vpce-svc-0123456789abcdef0'],
+          }),
+        },
+        { messageId: 'msg-1', body: change, kind: 'work', work: { kind: 'policyChanged' } },
+        { messageId: 'msg-2', body: retry, kind: 'retry', record: JSON.parse(retry) },
+        {
+          messageId: 'msg-3',
+          body: 'not json',
+          kind: 'unreadable',
+          problem: 'the message body is not JSON',
+        },
+        {
+          messageId: 'msg-4',
+          body: '{}',
+          kind: 'unreadable',
+          problem: 'type is undefined, expected "vpce-guard/retry"',
+        },
+      ],
     });
   });
 
