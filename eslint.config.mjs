@@ -36,7 +36,7 @@ const LAYERS = {
 };
 
 /** One config block per layer: relative imports that climb into a forbidden folder fail. */
-export function layerRules() {
+function layerRules() {
   return Object.entries(LAYERS).map(([layer, { may, packages }]) => {
     const forbidden = FOLDERS.filter((f) => f !== layer && !may.includes(f));
     return {

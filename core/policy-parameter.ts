@@ -9,7 +9,7 @@ const PARAMETER_NAME = /^(?:\/[a-zA-Z0-9_.-]+)+$|^[a-zA-Z0-9_.-]+$/;
 /** SSM reserves names that start with these, in any case, with or without the leading `/`. */
 const RESERVED_PREFIX = /^\/?(?:aws|ssm)/i;
 /** The longest name SSM lets you create (its API allows 2,048, of which 1,037 it keeps). */
-export const MAX_PARAMETER_NAME_LENGTH = 1011;
+const MAX_PARAMETER_NAME_LENGTH = 1011;
 /** SSM's deepest hierarchy. */
 const MAX_HIERARCHY_LEVELS = 15;
 

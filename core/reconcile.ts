@@ -281,7 +281,7 @@ export function summarise(reports: readonly ServiceReport[]): ReconcileSummary {
   };
 }
 
-export function toApiError(error: unknown): ApiError {
+function toApiError(error: unknown): ApiError {
   if (error instanceof Error) {
     const code = (error as { Code?: string }).Code ?? error.name;
     return { code: code || 'Error', message: error.message || code || 'no message' };

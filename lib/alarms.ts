@@ -28,7 +28,7 @@ export const DEFAULT_RUNBOOK_BASE_URL =
  * The longest `runbookBaseUrl`: with it, the longest description (a resource name or two, the
  * statement and the link) still fits CloudWatch's 1024 characters.
  */
-export const MAX_RUNBOOK_BASE_URL_LENGTH = 256;
+const MAX_RUNBOOK_BASE_URL_LENGTH = 256;
 
 /** CloudWatch's limits on an alarm's name and description. */
 const MAX_ALARM_NAME_LENGTH = 255;
@@ -86,7 +86,7 @@ export function githubAnchor(heading: string): string {
 }
 
 /** `https://…/runbook.md#policy-invalid`: the alarm's section of the runbook. */
-export function runbookUrl(runbookBaseUrl: string, heading: string): string {
+function runbookUrl(runbookBaseUrl: string, heading: string): string {
   return `${runbookBaseUrl}#${githubAnchor(heading)}`;
 }
 

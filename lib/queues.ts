@@ -14,7 +14,7 @@ import { EVENT_SOURCE_VISIBILITY_TIMEOUT } from './delivery';
 /** The SQS maximum: a dead letter outlives a long weekend and a slow investigation. */
 const DEAD_LETTER_RETENTION = Duration.days(14);
 
-export function secureQueue(scope: Construct, id: string, props: sqs.QueueProps = {}): sqs.Queue {
+function secureQueue(scope: Construct, id: string, props: sqs.QueueProps = {}): sqs.Queue {
   return new sqs.Queue(scope, id, {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
