@@ -17,6 +17,7 @@
  */
 import {
   type Duration,
+  Token,
   aws_ec2 as ec2,
   aws_events as events,
   aws_events_targets as targets,
@@ -69,19 +70,20 @@ export class GuardTriggers extends Construct {
         deadLetterQueue: this.subscriptionDeadLetterQueue,
       }),
     );
-    for (const serviceId of props.protectedServiceIds) {
-      const notification = new ec2.CfnVPCEndpointConnectionNotification(
-        this,
-        `ConnectionNotification-${serviceId}`,
-        {
-          serviceId,
-          connectionEvents: ['Connect'],
-          connectionNotificationArn: props.notificationTopic.topicArn,
-        },
-      );
+    props.protectedServiceIds.forEach((serviceId, index) => {
+      // A literal ID names its notification, which then keeps its logical ID when the list is
+      // reordered; a token (a service made in the same app) cannot name it, its position does.
+      const notificationId = Token.isUnresolved(serviceId)
+        ? `ConnectionNotification${index}`
+        : `ConnectionNotification-${serviceId}`;
+      const notification = new ec2.CfnVPCEndpointConnectionNotification(this, notificationId, {
+        serviceId,
+        connectionEvents: ['Connect'],
+        connectionNotificationArn: props.notificationTopic.topicArn,
+      });
       // EC2 checks that it may publish: the topic, its policy and its key come first.
       notification.node.addDependency(props.notificationTopic);
-    }
+    });
 
     this.eventsDeadLetterQueue = deadLetterQueue(
       this,

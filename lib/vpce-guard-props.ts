@@ -1,7 +1,7 @@
 /**
  * The props of the VpceGuard construct, their defaults, and their validation.
  */
-import { Duration, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
+import { Duration, Token, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
 import {
   DEFAULTS,
   type NumericSetting,
@@ -24,7 +24,8 @@ const DEFAULT_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
 export interface VpceGuardProps {
   /**
    * The endpoint services to guard (`vpce-svc-…`). Each gets an endpoint connection
-   * notification, and the guard may reject or accept on these services only.
+   * notification, and the guard may reject or accept on these services only. An ID may be a
+   * token, such as the `vpcEndpointServiceId` of a service made in the same app.
    *
    * @default - every endpoint service the account owns in the stack's Region, with no
    * connection notifications: the scheduled sweep finds new requests.
@@ -220,9 +221,12 @@ export function resolveSettings(props: VpceGuardProps): GuardSettings {
   };
 }
 
-/** The function's own checks (core/contract.ts), named after the prop. */
+/**
+ * The function's own checks (core/contract.ts), named after the prop. A token (the ID of a
+ * service made in the same app) is only known at deploy: the function checks it at start-up.
+ */
 function serviceIds(ids: readonly string[]): readonly string[] {
-  const problem = serviceIdsProblem(ids);
+  const problem = serviceIdsProblem(ids.filter((id) => !Token.isUnresolved(id)));
   if (problem) throw new Error(`protectedServiceIds: ${problem}`);
   return ids;
 }

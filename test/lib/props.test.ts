@@ -1,4 +1,4 @@
-import { Duration, aws_kms as kms } from 'aws-cdk-lib';
+import { Duration, type Stack, aws_ec2 as ec2, aws_kms as kms } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { VpceGuardProps } from '../../lib';
 import { EXAMPLE_POLICY, SERVICE_A, guardInStack } from './helpers';
@@ -87,6 +87,17 @@ describe('VpceGuard props', () => {
     ],
   ])('refuse %s', (_, props, message) => {
     expect(() => guardInStack(props)).toThrow(message);
+  });
+
+  test('check the literal service IDs next to a token, which is known only at deploy', () => {
+    const made = (stack: Stack) =>
+      new ec2.CfnVPCEndpointService(stack, 'Service', { networkLoadBalancerArns: ['nlb'] }).ref;
+    expect(() =>
+      guardInStack((stack) => ({ ...created, protectedServiceIds: [made(stack), SERVICE_A] })),
+    ).not.toThrow();
+    expect(() =>
+      guardInStack((stack) => ({ ...created, protectedServiceIds: [made(stack), 'vpce-svc-XYZ'] })),
+    ).toThrow('protectedServiceIds: "vpce-svc-XYZ" is not an endpoint service ID');
   });
 
   test('accept the bounds of every range', () => {

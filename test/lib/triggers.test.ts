@@ -1,6 +1,14 @@
+import { aws_ec2 as ec2 } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { GuardTriggers } from '../../lib/triggers';
-import { SERVICE_A, SERVICE_B, propertiesOf, synthStack } from './helpers';
+import {
+  EXAMPLE_POLICY,
+  SERVICE_A,
+  SERVICE_B,
+  guardInStack,
+  propertiesOf,
+  synthStack,
+} from './helpers';
 
 const { stack, guard, template } = synthStack();
 const triggers = guard.node.findChild('Triggers') as GuardTriggers;
@@ -121,6 +129,30 @@ describe('endpoint connection notifications', () => {
     );
     two.template.hasResource('AWS::EC2::VPCEndpointConnectionNotification', {
       DependsOn: Match.arrayWith([topicPolicy]),
+    });
+  });
+
+  test('one for a service made in the same app, whose ID is a token until deploy', () => {
+    const made = guardInStack((stack) => ({
+      initialPolicyFile: EXAMPLE_POLICY,
+      protectedServiceIds: [
+        new ec2.CfnVPCEndpointService(stack, 'Service', { networkLoadBalancerArns: ['nlb'] }).ref,
+        SERVICE_A,
+      ],
+    }));
+    made.template.resourceCountIs('AWS::EC2::VPCEndpointConnectionNotification', 2);
+    for (const serviceId of [{ Ref: 'Service' }, SERVICE_A]) {
+      made.template.hasResourceProperties('AWS::EC2::VPCEndpointConnectionNotification', {
+        ServiceId: serviceId,
+      });
+    }
+    // The function learns the ID at deploy, with the literal one.
+    made.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          PROTECTED_SERVICE_IDS: { 'Fn::Join': ['', [{ Ref: 'Service' }, `,${SERVICE_A}`]] },
+        }),
+      },
     });
   });
 
