@@ -1,0 +1,157 @@
+/**
+ * Which one-time decision events were already published (docs/events.md#once-when-first-seen):
+ * a connection kept pending for review, or a dry run's decision, is announced once, not on
+ * every sweep that finds it again.
+ *
+ * Containers come and go, so the memory is a DynamoDB table: a conditional `PutItem` per new
+ * key claims it (`attribute_not_exists`, or the claim has expired), and only the container
+ * whose claim lands publishes. Each container also caches what it claimed or found claimed,
+ * so a sweep does not write again for them. A claim expires after ANNOUNCE_AGAIN_AFTER_DAYS:
+ * a request still pending then is announced again, as a reminder. When DynamoDB fails, the
+ * event is published anyway: an announcement twice is better than never.
+ */
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Clock } from '../core/clock';
+import { ANNOUNCE_AGAIN_AFTER_DAYS, ANNOUNCEMENT_TABLE } from '../core/decision-event';
+
+const CLAIM_MS = ANNOUNCE_AGAIN_AFTER_DAYS * 24 * 60 * 60 * 1000;
+/** Claims written at once: a first sweep may find hundreds of requests kept pending. */
+const CONCURRENT_CLAIMS = 10;
+/** Keys a container remembers; beyond, the oldest are forgotten (and claimed again, in vain). */
+const MAX_CACHED_KEYS = 10_000;
+
+/** `announce`: publish now; `announced`: already published; `unknown`: DynamoDB failed. */
+export type Claim = 'announce' | 'announced' | 'unknown';
+
+export interface ClaimsResult {
+  readonly claims: ReadonlyMap<string, Claim>;
+  /** Why DynamoDB could not say, for the keys it could not (one message per distinct error). */
+  readonly errors: readonly string[];
+}
+
+export class Announcements {
+  /** Keys this container claimed or found claimed, with when their claim expires (epoch ms). */
+  private readonly cache = new Map<string, number>();
+
+  /**
+   * @param table the table's name or ARN; absent: each container remembers only its own
+   * announcements (a test, or a guard deployed without the table).
+   */
+  constructor(
+    private readonly dynamodb: DynamoDBClient,
+    private readonly table: string | undefined,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Claims each key (once per key), and says for each whether to publish its event now. */
+  async claim(keys: readonly string[]): Promise<ClaimsResult> {
+    const claims = new Map<string, Claim>();
+    const errors = new Set<string>();
+    const toWrite: string[] = [];
+    for (const key of new Set(keys)) {
+      if (this.cached(key)) claims.set(key, 'announced');
+      else if (this.table === undefined) {
+        claims.set(key, 'announce');
+        this.remember(key, this.clock.now() + CLAIM_MS);
+      } else toWrite.push(key);
+    }
+    await inPool(toWrite, CONCURRENT_CLAIMS, async (key) => {
+      try {
+        claims.set(key, await this.write(key));
+      } catch (error) {
+        claims.set(key, 'unknown');
+        errors.add(`${(error as Error).name}: ${(error as Error).message}`);
+      }
+    });
+    return { claims, errors: [...errors] };
+  }
+
+  /**
+   * Gives claims back, for events that were not published after all: a later invocation then
+   * announces them. Best effort: a claim that cannot be given back expires.
+   */
+  async release(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.cache.delete(key);
+    if (this.table === undefined || keys.length === 0) return;
+    await inPool(keys, CONCURRENT_CLAIMS, async (key) => {
+      try {
+        // An expired claim: the next claim's condition lets it through.
+        await this.put(key, this.clock.now() - 1000, false);
+      } catch {
+        // The claim stays until it expires: this event is announced late, not lost.
+      }
+    });
+  }
+
+  private async write(key: string): Promise<Claim> {
+    const expiresAt = this.clock.now() + CLAIM_MS;
+    try {
+      await this.put(key, expiresAt, true);
+      this.remember(key, expiresAt);
+      return 'announce';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // The claim another invocation holds, returned with the failure: cache it until it ends.
+      const held = Number(error.Item?.[ANNOUNCEMENT_TABLE.timeToLiveAttribute]?.N);
+      this.remember(key, Number.isFinite(held) ? held * 1000 : this.clock.now() + CLAIM_MS);
+      return 'announced';
+    }
+  }
+
+  private put(key: string, expiresAtMs: number, conditional: boolean): Promise<unknown> {
+    const { partitionKey, timeToLiveAttribute } = ANNOUNCEMENT_TABLE;
+    return this.dynamodb.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          [partitionKey]: { S: key },
+          // DynamoDB's TTL reads epoch seconds.
+          [timeToLiveAttribute]: { N: String(Math.floor(expiresAtMs / 1000)) },
+        },
+        ...(conditional
+          ? {
+              // A claim TTL has expired but not yet deleted (that takes up to days) is free again.
+              ConditionExpression: 'attribute_not_exists(#key) OR #expiresAt < :now',
+              ExpressionAttributeNames: { '#key': partitionKey, '#expiresAt': timeToLiveAttribute },
+              ExpressionAttributeValues: {
+                ':now': { N: String(Math.floor(this.clock.now() / 1000)) },
+              },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+            }
+          : {}),
+      }),
+    );
+  }
+
+  private cached(key: string): boolean {
+    const expiresAt = this.cache.get(key);
+    if (expiresAt === undefined) return false;
+    if (expiresAt > this.clock.now()) return true;
+    this.cache.delete(key);
+    return false;
+  }
+
+  private remember(key: string, expiresAt: number): void {
+    this.cache.delete(key);
+    this.cache.set(key, expiresAt);
+    // A Map iterates in insertion order: the first key is the oldest.
+    if (this.cache.size > MAX_CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+
+/** Runs `work` for every item, at most `size` at a time. */
+async function inPool<T>(
+  items: readonly T[],
+  size: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+}
