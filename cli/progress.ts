@@ -1,6 +1,7 @@
 /**
  * Progress lines of a long sweep, on stderr so that stdout stays the report: one when a
- * service starts (when there are several) and one per Describe page after the first.
+ * service starts (when there are several) and one per Describe page after the first. A sweep
+ * of every service reads them all at once: its lines count the pages of that one read.
  */
 import type { Output } from './io';
 
@@ -21,13 +22,24 @@ export class SweepProgress {
     if (this.services > 1) this.line('reading connections');
   }
 
-  /** Called after each Describe page of the current service. */
+  /** One read for every service: the page lines say so. */
+  startSweep(): void {
+    this.index = 0;
+    this.serviceId = '';
+    this.pages = 0;
+  }
+
+  /** Called after each Describe page of the current service (or of the sweep). */
   pageRead(): void {
     this.pages += 1;
     if (this.pages > 1) this.line(`page ${this.pages} read`);
   }
 
   private line(what: string): void {
-    this.out.write(`[${this.index}/${this.services}] ${this.serviceId}: ${what}\n`);
+    const where =
+      this.index === 0
+        ? `every service (${this.services})`
+        : `[${this.index}/${this.services}] ${this.serviceId}`;
+    this.out.write(`${where}: ${what}\n`);
   }
 }

@@ -3,7 +3,7 @@
  * one the account owns in the Region, as the guard does when no protected services are set.
  */
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { listOwnedServiceIds } from '../core/ec2';
+import { listOwnedServices, type OwnedService } from '../core/ec2';
 import { isServiceId } from '../core/ids';
 import { type AwsClients, regionOf } from './aws';
 import { LIVE_POLICY_OPTIONS, LIVE_POLICY_OPTIONS_HELP } from './command';
@@ -37,6 +37,8 @@ export interface Targets {
   readonly serviceIds: readonly string[];
   /** The clients' Region: that of consumers whose connection names none. */
   readonly homeRegion: string;
+  /** Each service's configuration, when they were listed (no --service). */
+  readonly services?: readonly OwnedService[];
 }
 
 /** The services to look at; says so on `out` when there are none, which is often the wrong Region. */
@@ -45,12 +47,13 @@ export async function resolveTargets(
   named: readonly string[],
   out: Output,
 ): Promise<Targets> {
-  const serviceIds = named.length > 0 ? named : await listOwnedServiceIds(aws.ec2);
+  const services = named.length > 0 ? undefined : await listOwnedServices(aws.ec2);
+  const serviceIds = services ? services.map((s) => s.serviceId) : named;
   const homeRegion = await regionOf(aws);
   if (serviceIds.length === 0) {
     out.write(
       `\nNo endpoint service: this account owns none in ${homeRegion} (check --region and --profile).\n`,
     );
   }
-  return { serviceIds, homeRegion };
+  return { serviceIds, homeRegion, ...(services ? { services } : {}) };
 }

@@ -8,7 +8,13 @@
  */
 import { isServiceId, SERVICE_ID_SHAPE } from './ids';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './metric-names';
-import { parameterNameProblem } from './policy-parameter';
+import { policyParameterProblem } from './policy-parameter';
+
+/**
+ * The resource type of the custom resource that removes, when the stack is deleted, the
+ * connection notifications the guard created: the construct makes it, the function answers it.
+ */
+export const NOTIFICATION_CLEANUP_RESOURCE_TYPE = 'Custom::VpceGuardNotificationCleanup';
 
 /** The variable of each setting. */
 export const GUARD_ENV = {
@@ -19,6 +25,9 @@ export const GUARD_ENV = {
   policyCacheSeconds: 'POLICY_CACHE_SECONDS',
   rejectBatchSize: 'REJECT_BATCH_SIZE',
   maxAttempts: 'MAX_ATTEMPTS',
+  notificationTopicArn: 'NOTIFICATION_TOPIC_ARN',
+  eventBusName: 'EVENT_BUS_NAME',
+  announcementTableName: 'ANNOUNCEMENT_TABLE_NAME',
   /** Set by Lambda itself. */
   region: 'AWS_REGION',
 } as const;
@@ -62,7 +71,10 @@ export function serviceIdsProblem(ids: readonly string[]): string | undefined {
 
 /** The function's configuration, as it parses its environment. */
 export interface GuardConfig {
-  /** SSM parameter that holds the policy (String or SecureString). */
+  /**
+   * SSM parameter that holds the policy (String or SecureString): its name, or its full ARN to
+   * read it from another Region or account (core/policy-parameter.ts).
+   */
   readonly policyParameterName: string;
   /** SQS queue for work that could not be done now. */
   readonly retryQueueUrl: string;
@@ -73,6 +85,21 @@ export interface GuardConfig {
   readonly policyCacheSeconds: number;
   readonly rejectBatchSize: number;
   readonly maxAttempts: number;
+  /**
+   * The SNS topic that every protected service's endpoint connection notification (event
+   * `Connect`) must point at; the guard creates those that are missing. Absent: no wiring.
+   */
+  readonly notificationTopicArn?: string;
+  /**
+   * The event bus the guard publishes its decisions to (docs/events.md), by name or ARN, as
+   * PutEvents takes it. Absent: the account's default bus.
+   */
+  readonly eventBusName?: string;
+  /**
+   * The DynamoDB table that remembers which decisions were announced once (a connection kept
+   * pending, a dry run's decision), by name or ARN. Absent: each container remembers its own.
+   */
+  readonly announcementTableName?: string;
   /** The Region the guard runs in: a connection without `VpcEndpointRegion` is from here. */
   readonly region: string;
 }
@@ -95,6 +122,13 @@ export function renderGuardEnvironment(settings: GuardDeploymentSettings): Recor
       : {}),
     ...(settings.protectedServiceIds?.length
       ? { [GUARD_ENV.protectedServiceIds]: settings.protectedServiceIds.join(',') }
+      : {}),
+    ...(settings.notificationTopicArn
+      ? { [GUARD_ENV.notificationTopicArn]: settings.notificationTopicArn }
+      : {}),
+    ...(settings.eventBusName ? { [GUARD_ENV.eventBusName]: settings.eventBusName } : {}),
+    ...(settings.announcementTableName
+      ? { [GUARD_ENV.announcementTableName]: settings.announcementTableName }
       : {}),
     ...Object.fromEntries(
       numbers.map((n) => [GUARD_ENV[n], String(settings[n] ?? NUMERIC_SETTINGS[n].default)]),
@@ -123,7 +157,7 @@ export class ConfigError extends Error {
  */
 export function parseGuardEnvironment(env: NodeJS.ProcessEnv): GuardConfig {
   const policyParameterName = required(env, GUARD_ENV.policyParameterName);
-  const nameProblem = parameterNameProblem(policyParameterName);
+  const nameProblem = policyParameterProblem(policyParameterName);
   if (nameProblem) {
     throw new ConfigError(
       `${GUARD_ENV.policyParameterName}: "${policyParameterName}" ${nameProblem}`,
@@ -131,6 +165,9 @@ export function parseGuardEnvironment(env: NodeJS.ProcessEnv): GuardConfig {
   }
   const deadLetterQueueUrl = optional(env, GUARD_ENV.deadLetterQueueUrl);
   const protectedServiceIds = serviceIds(env);
+  const notificationTopicArn = optional(env, GUARD_ENV.notificationTopicArn);
+  const eventBusName = optional(env, GUARD_ENV.eventBusName);
+  const announcementTableName = optional(env, GUARD_ENV.announcementTableName);
   return {
     policyParameterName,
     retryQueueUrl: queueUrl(GUARD_ENV.retryQueueUrl, required(env, GUARD_ENV.retryQueueUrl)),
@@ -138,6 +175,9 @@ export function parseGuardEnvironment(env: NodeJS.ProcessEnv): GuardConfig {
       ? { deadLetterQueueUrl: queueUrl(GUARD_ENV.deadLetterQueueUrl, deadLetterQueueUrl) }
       : {}),
     ...(protectedServiceIds ? { protectedServiceIds } : {}),
+    ...(notificationTopicArn ? { notificationTopicArn: topicArn(notificationTopicArn) } : {}),
+    ...(eventBusName ? { eventBusName: eventBus(eventBusName) } : {}),
+    ...(announcementTableName ? { announcementTableName: table(announcementTableName) } : {}),
     policyCacheSeconds: wholeNumber(env, 'policyCacheSeconds'),
     rejectBatchSize: wholeNumber(env, 'rejectBatchSize'),
     maxAttempts: wholeNumber(env, 'maxAttempts'),
@@ -159,6 +199,50 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 function queueUrl(name: string, value: string): string {
   if (!/^https?:\/\/\S+$/.test(value)) {
     throw new ConfigError(`${name}: "${value}" is not a queue URL (https://sqs.…/account/name)`);
+  }
+  return value;
+}
+
+/** An SNS topic's ARN: `arn:<partition>:sns:<region>:<account>:<name>`. */
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+function topicArn(value: string): string {
+  if (!TOPIC_ARN.test(value)) {
+    throw new ConfigError(
+      `${GUARD_ENV.notificationTopicArn}: "${value}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`,
+    );
+  }
+  return value;
+}
+
+/** An event bus as PutEvents names it: its name, or its ARN (another account's bus). */
+const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
+const EVENT_BUS_ARN =
+  /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[/.\-_A-Za-z0-9]{1,256}$/;
+
+/** Whether `value` is an event bus's ARN (the construct's context takes one). */
+export function isEventBusArn(value: string): boolean {
+  return EVENT_BUS_ARN.test(value);
+}
+
+function eventBus(value: string): string {
+  if (!EVENT_BUS_NAME.test(value) && !EVENT_BUS_ARN.test(value)) {
+    throw new ConfigError(
+      `${GUARD_ENV.eventBusName}: "${value}" is not an event bus name or ARN (arn:aws:events:<region>:<account>:event-bus/<name>)`,
+    );
+  }
+  return value;
+}
+
+/** A DynamoDB table as PutItem names it: its name (3 to 255 characters), or its ARN. */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+const TABLE_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/;
+
+function table(value: string): string {
+  if (!TABLE_NAME.test(value) && !TABLE_ARN.test(value)) {
+    throw new ConfigError(
+      `${GUARD_ENV.announcementTableName}: "${value}" is not a DynamoDB table name or ARN`,
+    );
   }
   return value;
 }

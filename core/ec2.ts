@@ -27,7 +27,8 @@ const PAGE_SIZE = 1000;
 const MAX_FILTER_VALUES = 100;
 
 export interface ConnectionQuery {
-  readonly serviceId: string;
+  /** Only this service's connections; absent: those of every service the account owns. */
+  readonly serviceId?: string;
   /** Read only these endpoints (any state): how a retry record re-reads its own. */
   readonly endpointIds?: readonly string[];
   /** Read only connections in these states. */
@@ -35,8 +36,9 @@ export interface ConnectionQuery {
 }
 
 /**
- * Every connection of a service that matches the query, all pages read.
- * `homeRegion` is the Region of a connection that reports no `VpcEndpointRegion`.
+ * Every connection that matches the query, all pages read: of one service, or of every
+ * service the account owns (a sweep). `homeRegion` is the Region of a connection that reports
+ * no `VpcEndpointRegion`.
  */
 export async function describeConnections(
   ec2: EC2Client,
@@ -56,7 +58,9 @@ export async function describeConnections(
 }
 
 function filtersFor(query: ConnectionQuery): Filter[] {
-  const filters: Filter[] = [{ Name: 'service-id', Values: [query.serviceId] }];
+  const filters: Filter[] = query.serviceId
+    ? [{ Name: 'service-id', Values: [query.serviceId] }]
+    : [];
   if (query.states?.length)
     filters.push({ Name: 'vpc-endpoint-state', Values: stateFilterValues(query.states) });
   return filters;
@@ -65,7 +69,7 @@ function filtersFor(query: ConnectionQuery): Filter[] {
 async function describePages(
   ec2: EC2Client,
   filters: Filter[],
-  serviceId: string,
+  serviceId: string | undefined,
   homeRegion: string,
   onPage?: () => void,
 ): Promise<Connection[]> {
@@ -81,10 +85,12 @@ async function describePages(
     );
     onPage?.();
     for (const item of page.VpcEndpointConnections ?? []) {
-      // Without these three fields there is nothing to decide on: EC2 always sends them.
-      if (!item.VpcEndpointId || !item.VpcEndpointOwner || !item.VpcEndpointState) continue;
+      // Without these fields there is nothing to decide on: EC2 always sends them.
+      const ofService = item.ServiceId ?? serviceId;
+      if (!ofService || !item.VpcEndpointId || !item.VpcEndpointOwner || !item.VpcEndpointState)
+        continue;
       connections.push({
-        serviceId: item.ServiceId ?? serviceId,
+        serviceId: ofService,
         endpointId: item.VpcEndpointId,
         owner: item.VpcEndpointOwner,
         // Normalised here, once: everything after the edge compares states with ===.
@@ -97,23 +103,46 @@ async function describePages(
   return connections;
 }
 
-/** The IDs of every endpoint service this account owns in the client's Region. */
-export async function listOwnedServiceIds(ec2: EC2Client): Promise<string[]> {
-  const ids: string[] = [];
+/** An endpoint service this account owns, with what its configuration says of its posture. */
+export interface OwnedService {
+  readonly serviceId: string;
+  /**
+   * Whether a connection request waits for acceptance; false: EC2 accepts every request
+   * itself, before the guard can decide. Absent when EC2 did not say.
+   */
+  readonly acceptanceRequired?: boolean;
+}
+
+/**
+ * Every endpoint service this account owns in the client's Region, all pages read; or only
+ * `serviceIds` (a service that does not exist fails the call).
+ */
+export async function listOwnedServices(
+  ec2: EC2Client,
+  serviceIds?: readonly string[],
+): Promise<OwnedService[]> {
+  const services: OwnedService[] = [];
   let nextToken: string | undefined;
   do {
     const page = await ec2.send(
-      new DescribeVpcEndpointServiceConfigurationsCommand({
-        MaxResults: PAGE_SIZE,
-        NextToken: nextToken,
-      }),
+      new DescribeVpcEndpointServiceConfigurationsCommand(
+        serviceIds
+          ? { ServiceIds: [...serviceIds], NextToken: nextToken }
+          : { MaxResults: PAGE_SIZE, NextToken: nextToken },
+      ),
     );
     for (const service of page.ServiceConfigurations ?? []) {
-      if (service.ServiceId) ids.push(service.ServiceId);
+      if (!service.ServiceId) continue;
+      services.push({
+        serviceId: service.ServiceId,
+        ...(typeof service.AcceptanceRequired === 'boolean'
+          ? { acceptanceRequired: service.AcceptanceRequired }
+          : {}),
+      });
     }
     nextToken = page.NextToken || undefined;
   } while (nextToken);
-  return ids;
+  return services;
 }
 
 export type ChangeAction = 'reject' | 'accept';

@@ -35,5 +35,23 @@ export const MetricName = {
   UnknownTrigger: 'UnknownTrigger',
   /** A dry run found that the guard lacks the permission to act. */
   PermissionDenied: 'PermissionDenied',
+  /**
+   * Decision events EventBridge did not take (after the guard's retries), or that the
+   * invocation had no time left to publish: the decisions stand, their events are lost.
+   */
+  DecisionEventsFailed: 'DecisionEventsFailed',
+  /** The protected services a sweep found (a count of services, not one metric each). */
+  ServicesProtected: 'ServicesProtected',
+  /**
+   * Protected services whose `AcceptanceRequired` is false: EC2 accepts every request to them
+   * before the guard can decide; only `revoke` can cut those connections later.
+   */
+  ServicesAcceptingAutomatically: 'ServicesAcceptingAutomatically',
+  /** Protected services whose allowed principals include `*`: anyone may request a connection. */
+  ServicesOpenToEveryone: 'ServicesOpenToEveryone',
+  /** Endpoint connection notifications the guard created for protected services. */
+  NotificationsCreated: 'NotificationsCreated',
+  /** Protected services the guard could not wire with a connection notification. */
+  NotificationWiringFailed: 'NotificationWiringFailed',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

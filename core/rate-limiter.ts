@@ -63,6 +63,22 @@ export class TokenBucket {
  */
 const EC2_MUTATING_BUCKET = { capacity: 10, refillPerSecond: 0.95 };
 
+/**
+ * EC2's documented bucket of its other mutating actions (50 requests, refilled at 5 per
+ * second), which CreateVpcEndpointConnectionNotification and
+ * DeleteVpcEndpointConnectionNotifications draw on; refilled 5% slower here, as above.
+ */
+const EC2_OTHER_MUTATING_BUCKET = { capacity: 50, refillPerSecond: 4.75 };
+
+/** The bucket the guard's wiring (creating and deleting notifications) waits on. */
+export function wiringLimiter(clock: Clock = realClock): TokenBucket {
+  return new TokenBucket(
+    EC2_OTHER_MUTATING_BUCKET.capacity,
+    EC2_OTHER_MUTATING_BUCKET.refillPerSecond,
+    clock,
+  );
+}
+
 /** One bucket per mutating action, as the guard and the CLI use them. */
 export function mutatingLimiters(clock: Clock = realClock): Record<ChangeAction, TokenBucket> {
   const bucket = () =>

@@ -1,50 +1,48 @@
 /**
- * Reconcile one endpoint service: read the truth from EC2, decide, act in batches.
+ * Reconcile endpoint services: read the truth from EC2 (core/read.ts), then settle each
+ * service: decide, and act in batches.
  *
- * Returns what happened to every connection and every piece of work that could not be
- * done; it does not log, count or queue, so the Lambda and the CLI report the same run
- * each in their own way.
+ * Reading and settling are separate steps: a hint or a retry record reads its one service
+ * (`reconcileService`), a sweep reads every service in one call and settles each
+ * (`sweepServices`). Both return what happened to every connection and every piece of work
+ * that could not be done; they do not log, count or queue, so the Lambda and the CLI report
+ * the same run each in their own way.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Connection } from './connection';
-import {
-  type ChangeAction,
-  changeConnections,
-  chunk,
-  type ConnectionQuery,
-  describeConnections,
-  type EndpointError,
-} from './ec2';
+import { type ChangeAction, changeConnections, chunk, type EndpointError } from './ec2';
 import { type Decision, decide, type Mode, type Policy } from './policy';
 import { DeadlineExceededError, type TokenBucket } from './rate-limiter';
+import { readActionableByService, readTarget, type Target } from './read';
 
-export interface ReconcileContext {
+export type { Target } from './read';
+
+/** What settling a service needs: the policy, the EC2 client and its limits. */
+export interface SettleContext {
   readonly ec2: EC2Client;
   readonly policy: Policy;
-  /** The Region of connections that report none. */
-  readonly homeRegion: string;
   /** Endpoint IDs per Reject/Accept call. */
   readonly batchSize: number;
   readonly now: () => Date;
   /** Client-side buckets that mirror EC2's throttling of the two mutating actions. */
   readonly limiters: Readonly<Record<ChangeAction, TokenBucket>>;
-  /** Epoch ms after which no mutating call is started (the rest is reported as failed). */
+  /** Epoch ms after which no mutating call is started (the rest is reported as deferred). */
   readonly deadline?: number;
-  /** Called after each Describe page, for progress lines on long sweeps. */
-  readonly onPage?: () => void;
   /**
-   * Called once, before the first Reject or Accept, for the policy to act on. A container's
-   * cached policy may predate an edit that another container was told of: a rejection on a
-   * stale policy could refuse a consumer just allowed, so the caller may re-read it. A
-   * different policy is decided again.
+   * Called once per service, before its first Reject or Accept, for the policy to act on. A
+   * container's cached policy may predate an edit that another container was told of: a
+   * rejection on a stale policy could refuse a consumer just allowed, so the caller may
+   * re-read it. A different policy is decided again.
    */
   readonly confirmPolicy?: () => Promise<Policy>;
 }
 
-export interface Target {
-  readonly serviceId: string;
-  /** Re-read only these endpoints, whatever their state (a retry record's own). */
-  readonly endpointIds?: readonly string[];
+/** What reading and settling need. */
+export interface ReconcileContext extends SettleContext {
+  /** The Region of connections that report none. */
+  readonly homeRegion: string;
+  /** Called after each Describe page, for progress lines on long sweeps. */
+  readonly onPage?: () => void;
 }
 
 /**
@@ -89,6 +87,7 @@ export interface ServiceReport {
 
 const SERVICE_NOT_FOUND = 'InvalidVpcEndpointServiceId.NotFound';
 
+/** Reads one target's connections and settles them; a failed read is reported, not thrown. */
 export async function reconcileService(
   ctx: ReconcileContext,
   target: Target,
@@ -96,12 +95,7 @@ export async function reconcileService(
   const { serviceId } = target;
   let connections: Connection[];
   try {
-    connections = await describeConnections(
-      ctx.ec2,
-      connectionQuery(ctx.policy, target),
-      ctx.homeRegion,
-      ctx.onPage,
-    );
+    connections = await readTarget(ctx.ec2, ctx.policy, ctx.homeRegion, target, ctx.onPage);
   } catch (error) {
     const apiError = toApiError(error);
     return {
@@ -119,7 +113,42 @@ export async function reconcileService(
       ],
     };
   }
+  return settleService(ctx, serviceId, connections);
+}
 
+/**
+ * A sweep: every actionable connection of the account read in one paginated call, then each
+ * service that has some settled in turn, `onService` told of each report as it is made.
+ * `serviceIds`: only these services, in this order (the protected ones); absent: every
+ * service. A failed read throws: nothing was decided, and the caller's trigger is retried.
+ */
+export async function sweepServices(
+  ctx: ReconcileContext,
+  serviceIds?: readonly string[],
+  onService?: (report: ServiceReport) => void,
+): Promise<ServiceReport[]> {
+  const byService = await readActionableByService(ctx.ec2, ctx.policy, ctx.homeRegion, ctx.onPage);
+  const order = serviceIds ?? [...byService.keys()];
+  const reports: ServiceReport[] = [];
+  for (const serviceId of order) {
+    const connections = byService.get(serviceId);
+    if (!connections) continue;
+    const report = await settleService(ctx, serviceId, connections);
+    onService?.(report);
+    reports.push(report);
+  }
+  return reports;
+}
+
+/**
+ * Settles connections of one service that were just read: decides each, confirms the policy
+ * before the first change, and rejects or accepts in batches.
+ */
+export async function settleService(
+  ctx: SettleContext,
+  serviceId: string,
+  connections: readonly Connection[],
+): Promise<ServiceReport> {
   let policy = ctx.policy;
   let decided = decideAll(policy, connections, ctx.now());
   if (ctx.confirmPolicy && decided.some((d) => isChange(d.decision))) {
@@ -161,19 +190,9 @@ function isChange(decision: Decision): boolean {
   return decision.action === 'reject' || decision.action === 'accept';
 }
 
-/** Pending connections, and available ones when the policy revokes; a retry's own endpoints in any state. */
-function connectionQuery(policy: Policy, target: Target): ConnectionQuery {
-  if (target.endpointIds?.length)
-    return { serviceId: target.serviceId, endpointIds: target.endpointIds };
-  return {
-    serviceId: target.serviceId,
-    states: policy.revoke ? ['pendingAcceptance', 'available'] : ['pendingAcceptance'],
-  };
-}
-
 /** One Reject or Accept call; records each endpoint's result and returns what failed. */
 async function changeBatch(
-  ctx: ReconcileContext,
+  ctx: SettleContext,
   action: ChangeAction,
   serviceId: string,
   batch: readonly string[],
@@ -281,7 +300,8 @@ export function summarise(reports: readonly ServiceReport[]): ReconcileSummary {
   };
 }
 
-function toApiError(error: unknown): ApiError {
+/** An error as the guard reports it: AWS's code (or the error's name) and message. */
+export function toApiError(error: unknown): ApiError {
   if (error instanceof Error) {
     const code = (error as { Code?: string }).Code ?? error.name;
     return { code: code || 'Error', message: error.message || code || 'no message' };

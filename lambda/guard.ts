@@ -1,39 +1,50 @@
 /**
  * The guard's orchestration: an event's work → the services it concerns → reconcile → report
- * and queue what is left.
+ * and queue what is left; after a sweep, the upkeep (wiring and posture).
  *
  * Takes every client, the clock and the configuration as arguments (`GuardDeps`), so tests
  * drive it without mocking modules; `handler.ts` only builds them. What it delegates: the
- * intake (intake.ts), the decision and the EC2 calls (core/reconcile.ts), logs and metrics
- * (report.ts), retries and dead letters (retries.ts), a bad policy (policy-problems.ts).
+ * intake (intake.ts), the decision and the EC2 calls (core/reconcile.ts), the wiring and the
+ * posture (upkeep.ts), logs and metrics (report.ts), retries and dead letters (retries.ts), a
+ * bad policy (policy-problems.ts).
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SQSBatchItemFailure } from 'aws-lambda';
 import type { GuardConfig } from '../core/contract';
-import { type ChangeAction, listOwnedServiceIds } from '../core/ec2';
+import type { ChangeAction } from '../core/ec2';
 import type { Policy } from '../core/policy';
 import type { TokenBucket } from '../core/rate-limiter';
 import {
   deferredReport,
+  type ReconcileContext,
   reconcileService,
   type ReconcileSummary,
   type ServiceReport,
   summarise,
+  sweepServices,
   type Target,
 } from '../core/reconcile';
 import { nextAttempt, type RetryRecord, retryRecordFor } from '../core/retry-record';
-import { classifyEvent, type QueueMessage, type Work } from './intake';
+import { DecisionJournal, type DecisionPublisher } from './decision-events';
+import { classifyEvent, type QueueMessage, type StackEvent, type Work } from './intake';
 import { PolicyUnavailableError } from './policy-problems';
 import type { PolicyLoad, PolicyStore } from './policy-store';
-import { reportHint, reportIgnored, reportService } from './report';
+import { reportHint, reportIgnored, reportService, reportUnwire, reportUpkeep } from './report';
 import { deadLetter, dispatchRetries, type RetryDeps, retryable } from './retries';
 import { logger } from './telemetry';
+import { type PermissionsCache, unwire, upkeep } from './upkeep';
 
 export interface GuardDeps extends RetryDeps {
   readonly config: GuardConfig;
   readonly ec2: EC2Client;
   readonly policies: PolicyStore;
   readonly limiters: Readonly<Record<ChangeAction, TokenBucket>>;
+  /** The copy of EC2's bucket that creating and deleting notifications wait on. */
+  readonly wiringLimiter: TokenBucket;
+  /** What this container has read of each service's allowed principals. */
+  readonly permissions: PermissionsCache;
+  /** Publishes each invocation's decisions to EventBridge, once they are made. */
+  readonly decisions: DecisionPublisher;
 }
 
 /** What an invocation did, in numbers (the response of a direct invocation). */
@@ -52,21 +63,49 @@ export interface SqsResponse {
  */
 const CONFIRM_POLICY_MAX_AGE_MS = 5_000;
 
-/** The work that reconciles services (the rest is answered without touching EC2). */
-type ReconcileWork = Extract<Work, { kind: 'hint' | 'sweep' | 'manual' | 'policyChanged' }>;
-
-function isReconcileWork(work: Work): work is ReconcileWork {
-  return work.kind !== 'ignored' && work.kind !== 'unknown';
+/** What the CDK Provider framework expects back for the notification cleanup resource. */
+export interface StackEventResponse {
+  readonly PhysicalResourceId: string;
 }
 
-/** Handles one event. `deadline` (epoch ms): no EC2 call is started after it. */
+/** The cleanup resource's physical ID: stable, so that an update never replaces it. */
+const CLEANUP_PHYSICAL_ID = 'vpce-guard-notification-cleanup';
+
+/** The work that reconciles services (the rest is answered without touching EC2). */
+type ReconcileWork = Extract<
+  Work,
+  { kind: 'hint' | 'sweep' | 'manual' | 'policyChanged' | 'serviceCreated' }
+>;
+
+function isReconcileWork(work: Work): work is ReconcileWork {
+  return work.kind !== 'ignored' && work.kind !== 'unknown' && work.kind !== 'stackEvent';
+}
+
+/**
+ * Handles one event. `deadline` (epoch ms): no EC2 call is started after it. Its decisions are
+ * published last, whatever happened (docs/events.md): publishing never delays or undoes them.
+ */
 export async function handleEvent(
   event: unknown,
   deps: GuardDeps,
   deadline?: number,
-): Promise<GuardSummary | SqsResponse> {
+): Promise<GuardSummary | SqsResponse | StackEventResponse> {
+  const journal = new DecisionJournal();
+  try {
+    return await handleWork(event, { ...deps, journal }, deadline);
+  } finally {
+    await deps.decisions.publish(journal);
+  }
+}
+
+async function handleWork(
+  event: unknown,
+  deps: GuardDeps,
+  deadline?: number,
+): Promise<GuardSummary | SqsResponse | StackEventResponse> {
   const intake = classifyEvent(event, deps.config.policyParameterName);
   if (intake.kind === 'queue') return handleQueueMessages(intake.messages, deps, deadline);
+  if (intake.kind === 'stackEvent') return handleStackEvent(intake, deps);
   if (!isReconcileWork(intake)) {
     reportIgnored(intake);
     return { trigger: intake.kind, ...summarise([]), retriesQueued: 0 };
@@ -75,8 +114,19 @@ export async function handleEvent(
   const { policy, problem } = await loadPolicy(deps, intake.kind === 'policyChanged');
   if (!policy) throw new PolicyUnavailableError(problem!);
   // A retry record that cannot be sent throws: the invocation fails and AWS retries the event.
-  const { reports, retriesQueued } = await reconcileWork([intake], policy, deps, deadline);
-  return { trigger: intake.kind, ...summarise(reports), retriesQueued };
+  const { reports, retriesQueued, protectedServices } = await reconcileWork(
+    [intake],
+    policy,
+    deps,
+    deadline,
+  );
+  const summary = summarise(reports);
+  return {
+    trigger: intake.kind,
+    ...summary,
+    services: Math.max(summary.services, protectedServices ?? 0),
+    retriesQueued,
+  };
 }
 
 /**
@@ -100,7 +150,12 @@ async function handleQueueMessages(
   const batchItemFailures: SQSBatchItemFailure[] = [];
   const failed = (messageId: string) => batchItemFailures.push({ itemIdentifier: messageId });
   const work = triggers.map((t) => t.work);
-  for (const w of work) if (!isReconcileWork(w)) reportIgnored(w);
+  for (const w of work) {
+    // A queued body never classifies as a stack event (intake.ts): that takes a direct invocation.
+    if (w.kind === 'stackEvent')
+      reportIgnored({ kind: 'unknown', seen: 'a stack event on a queue' });
+    else if (!isReconcileWork(w)) reportIgnored(w);
+  }
   const toReconcile = work.filter(isReconcileWork);
   if (toReconcile.length > 0) {
     try {
@@ -138,40 +193,98 @@ async function handleQueueMessages(
 
 /**
  * Reconciles every service the work names, each once: a burst of hints in one batch costs
- * one Describe per service, not one per hint.
+ * one Describe per service, not one per hint. Work that names no service sweeps every
+ * protected service with one read of the account, then does the upkeep: wiring and posture.
  */
 async function reconcileWork(
   work: readonly ReconcileWork[],
   policy: Policy,
   deps: GuardDeps,
   deadline?: number,
-): Promise<{ reports: ServiceReport[]; retriesQueued: number }> {
+): Promise<{ reports: ServiceReport[]; retriesQueued: number; protectedServices?: number }> {
   for (const w of work) if (w.kind === 'hint') reportHint(w);
+  const scope = scopeOf(work, deps.config);
   const reports: ServiceReport[] = [];
-  for (const serviceId of await targetServices(work, deps)) {
-    reports.push(await reconcileTarget({ serviceId }, policy, deps, deadline));
+  if (scope.sweep) {
+    reports.push(...(await sweep(policy, deps, deadline)));
+  } else {
+    for (const serviceId of scope.serviceIds) {
+      reports.push(await reconcileTarget({ serviceId }, policy, deps, deadline));
+    }
   }
+  deps.journal?.noteReports(reports);
   const now = new Date(deps.clock.now());
   const records = retryable(reports.flatMap((r) => r.failures)).map((f) => retryRecordFor(f, now));
-  return { reports, retriesQueued: await dispatchRetries(records, deps) };
+  const retriesQueued = await dispatchRetries(records, deps);
+  // Last, so that it never delays a decision or its retry records.
+  if (!scope.sweep && scope.created.length > 0) {
+    reportUpkeep(await upkeep(deps, deadline, scope.created));
+  }
+  if (!scope.sweep) return { reports, retriesQueued };
+  const upkept = await upkeep(deps, deadline);
+  reportUpkeep(upkept);
+  // A sweep reconciled every protected service, those with no connection too.
+  return { reports, retriesQueued, protectedServices: upkept.services?.length };
 }
 
-/** The services the work concerns, limited to the protected ones. */
-async function targetServices(
-  work: readonly ReconcileWork[],
-  deps: GuardDeps,
-): Promise<readonly string[]> {
-  const named = work.map((w) => (w.kind === 'hint' || w.kind === 'manual' ? w.serviceIds : []));
-  const protectedIds = deps.config.protectedServiceIds;
-  if (named.some((ids) => ids.length === 0)) return protectedIds ?? listOwnedServiceIds(deps.ec2);
+/**
+ * What the work asks for: a sweep of every protected service, or these services, of which
+ * `created` are new and need wiring too.
+ */
+type Scope =
+  | { readonly sweep: true }
+  | {
+      readonly sweep: false;
+      readonly serviceIds: readonly string[];
+      readonly created: readonly string[];
+    };
 
+/** The services the work concerns, limited to the protected ones. */
+function scopeOf(work: readonly ReconcileWork[], config: GuardConfig): Scope {
+  const named = work.map((w) =>
+    w.kind === 'hint' || w.kind === 'manual' || w.kind === 'serviceCreated' ? w.serviceIds : [],
+  );
+  if (named.some((ids) => ids.length === 0)) return { sweep: true };
+
+  const isProtected = (id: string) =>
+    !config.protectedServiceIds || config.protectedServiceIds.includes(id);
   const requested = [...new Set(named.flat())];
-  if (!protectedIds) return requested; // Describe only ever shows the account's own services.
-  const ignored = requested.filter((id) => !protectedIds.includes(id));
+  const created = [
+    ...new Set(work.flatMap((w) => (w.kind === 'serviceCreated' ? w.serviceIds : []))),
+  ];
+  if (!config.protectedServiceIds) return { sweep: false, serviceIds: requested, created };
+  const newUnprotected = created.filter((id) => !isProtected(id));
+  if (newUnprotected.length > 0) {
+    logger.info('New endpoint services are not protected: protectedServiceIds does not list them', {
+      serviceIds: newUnprotected,
+    });
+  }
+  const ignored = requested.filter((id) => !isProtected(id) && !created.includes(id));
   if (ignored.length > 0) {
     logger.warn('Ignoring services that are not protected', { serviceIds: ignored });
   }
-  return requested.filter((id) => protectedIds.includes(id));
+  return {
+    sweep: false,
+    serviceIds: requested.filter(isProtected),
+    created: created.filter(isProtected),
+  };
+}
+
+/**
+ * Every protected service, from one read of the account's actionable connections. A read that
+ * fails throws, so that AWS delivers the trigger again: a retry record per service would cost
+ * a Describe each, the very cost a sweep avoids.
+ */
+async function sweep(policy: Policy, deps: GuardDeps, deadline?: number): Promise<ServiceReport[]> {
+  const listed = deps.config.protectedServiceIds;
+  if (deadline !== undefined && deps.clock.now() >= deadline) {
+    if (!listed) throw new Error('the invocation ran out of time before the sweep could start');
+    // Nothing was read: each listed service is left for a retry that counts no attempt.
+    const deferred = listed.map((serviceId) => deferredReport({ serviceId }, policy.mode));
+    deferred.forEach(reportService);
+    return deferred;
+  }
+  return sweepServices(reconcileContext(policy, deps, deadline), listed, reportService);
 }
 
 /** A retry record's next attempt: its own endpoints (or its whole service) reconciled again. */
@@ -197,6 +310,7 @@ async function retry(
   logger.appendKeys({ retryAttempt: record.attempt + 1, retryMessageId: messageId });
   try {
     const report = await reconcileTarget(target, policy, deps, deadline);
+    deps.journal?.noteReports([report], record.attempt + 1);
     const next: RetryRecord[] = retryable(report.failures).map((f) => nextAttempt(record, f));
     await dispatchRetries(next, deps);
   } finally {
@@ -214,23 +328,43 @@ async function reconcileTarget(
   if (deadline !== undefined && deps.clock.now() >= deadline) {
     return deferredReport(target, policy.mode);
   }
-  const report = await reconcileService(
-    {
-      ec2: deps.ec2,
-      policy,
-      homeRegion: deps.config.region,
-      batchSize: deps.config.rejectBatchSize,
-      now: () => new Date(deps.clock.now()),
-      limiters: deps.limiters,
-      ...(deadline !== undefined ? { deadline } : {}),
-      // The loaded policy stands in when SSM cannot confirm it: it was valid when loaded.
-      confirmPolicy: async () =>
-        (await deps.policies.get(CONFIRM_POLICY_MAX_AGE_MS)).policy ?? policy,
-    },
-    target,
-  );
+  const report = await reconcileService(reconcileContext(policy, deps, deadline), target);
   reportService(report);
   return report;
+}
+
+function reconcileContext(policy: Policy, deps: GuardDeps, deadline?: number): ReconcileContext {
+  return {
+    ec2: deps.ec2,
+    policy,
+    homeRegion: deps.config.region,
+    batchSize: deps.config.rejectBatchSize,
+    now: () => new Date(deps.clock.now()),
+    limiters: deps.limiters,
+    ...(deadline !== undefined ? { deadline } : {}),
+    // The loaded policy stands in when SSM cannot confirm it: it was valid when loaded.
+    confirmPolicy: async () =>
+      (await deps.policies.get(CONFIRM_POLICY_MAX_AGE_MS)).policy ?? policy,
+  };
+}
+
+/**
+ * The stack's notification cleanup resource: on Delete, the notifications the guard created
+ * are removed. A removal that fails fails the stack's deletion with the reason, rather than
+ * leave notifications that point at a deleted topic.
+ */
+async function handleStackEvent(event: StackEvent, deps: GuardDeps): Promise<StackEventResponse> {
+  const response = { PhysicalResourceId: event.physicalResourceId ?? CLEANUP_PHYSICAL_ID };
+  if (event.requestType !== 'Delete') return response;
+  const report = await unwire(deps);
+  reportUnwire(report);
+  if (report.failures.length > 0) {
+    const reasons = report.failures.map((f) => `${f.error.code}: ${f.error.message}`);
+    throw new Error(
+      `could not remove the connection notifications to ${report.topicArn}: ${reasons.join('; ')}`,
+    );
+  }
+  return response;
 }
 
 /**

@@ -3,30 +3,57 @@
  * retry queue and manual invocations. It only builds the dependencies (once per
  * container) and hands each event to the guard's core.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { realClock } from '../core/clock';
 import { parseGuardEnvironment } from '../core/contract';
+import { InvocationDeadline } from '../core/deadline';
 import { EC2_MAX_ATTEMPTS } from '../core/ec2';
-import { mutatingLimiters } from '../core/rate-limiter';
+import { parameterRegion } from '../core/policy-parameter';
+import { mutatingLimiters, wiringLimiter } from '../core/rate-limiter';
+import { abortAtDeadline, retrySettings } from '../core/sdk-deadline';
+import { Announcements } from './announcements';
+import { DecisionPublisher } from './decision-events';
 import { type GuardDeps, handleEvent } from './guard';
 import { reportPolicyProblem } from './policy-problems';
 import { PolicyStore } from './policy-store';
 import { logger, metrics } from './telemetry';
+import { PermissionsCache } from './upkeep';
 
-// Left of the invocation's time when the last EC2 change may start: enough to queue the rest.
+// Left of the invocation's time when the EC2 and SSM calls must be over, retries included:
+// enough to queue the work left and publish the decisions.
 const SAFETY_MARGIN_MS = 5_000;
+// Left when everything must be over (queueing, publishing): enough to return and flush metrics.
+const FINISH_MARGIN_MS = 1_000;
+/** The SDK's default attempts per call, for the clients that need no more. */
+const DEFAULT_ATTEMPTS = 3;
+/** A burst of cold containers can meet GetParameter's throttle: retry more than the default. */
+const SSM_MAX_ATTEMPTS = 5;
 
 // Read at start-up: a missing or malformed variable fails the init, naming the variable.
 const config = parseGuardEnvironment(process.env);
-// A burst of cold containers can meet GetParameter's throttle: retry more than the default 3.
-const ssm = new SSMClient({ maxAttempts: 5 });
+
+// The clients live as long as the container; each invocation sets its deadlines, which their
+// retries and sockets obey (core/deadline.ts): the decisions' calls end by `work`, the
+// queueing and publishing that follow by `finish`.
+const work = new InvocationDeadline();
+const finish = new InvocationDeadline();
+// In the policy parameter's Region: an ARN's may be another (core/policy-parameter.ts).
+const ssm = abortAtDeadline(
+  new SSMClient({
+    ...retrySettings(SSM_MAX_ATTEMPTS, work),
+    ...parameterRegion(config.policyParameterName),
+  }),
+  work,
+);
 const deps: GuardDeps = {
   config,
-  ec2: new EC2Client({ maxAttempts: EC2_MAX_ATTEMPTS }),
-  sqs: new SQSClient({}),
+  ec2: abortAtDeadline(new EC2Client(retrySettings(EC2_MAX_ATTEMPTS, work)), work),
+  sqs: abortAtDeadline(new SQSClient(retrySettings(DEFAULT_ATTEMPTS, finish)), finish),
   policies: new PolicyStore(
     ssm,
     config.policyParameterName,
@@ -35,15 +62,29 @@ const deps: GuardDeps = {
     reportPolicyProblem,
   ),
   limiters: mutatingLimiters(),
+  wiringLimiter: wiringLimiter(),
+  permissions: new PermissionsCache(realClock),
+  decisions: new DecisionPublisher({
+    events: abortAtDeadline(new EventBridgeClient(retrySettings(DEFAULT_ATTEMPTS, finish)), finish),
+    ...(config.eventBusName ? { busName: config.eventBusName } : {}),
+    announcements: new Announcements(
+      abortAtDeadline(new DynamoDBClient(retrySettings(DEFAULT_ATTEMPTS, finish)), finish),
+      config.announcementTableName,
+      realClock,
+    ),
+    clock: realClock,
+    deadline: finish,
+  }),
   clock: realClock,
 };
 
 export async function handler(event: unknown, context?: Context) {
   if (context) logger.addContext(context);
   metrics.captureColdStartMetric();
-  const deadline = context
-    ? Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS
-    : undefined;
+  const end = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
+  const deadline = end === undefined ? undefined : end - SAFETY_MARGIN_MS;
+  work.set(deadline);
+  finish.set(end === undefined ? undefined : end - FINISH_MARGIN_MS);
   try {
     return await handleEvent(event, deps, deadline);
   } catch (error) {
@@ -51,6 +92,8 @@ export async function handler(event: unknown, context?: Context) {
     logger.error('Invocation failed', { error: error as Error });
     throw error;
   } finally {
+    work.clear();
+    finish.clear();
     metrics.publishStoredMetrics();
   }
 }

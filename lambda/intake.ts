@@ -7,7 +7,9 @@
  * beyond the shape of an ID, so a forged event can at worst make the guard re-read the truth
  * from EC2.
  */
+import { NOTIFICATION_CLEANUP_RESOURCE_TYPE } from '../core/contract';
 import { ENDPOINT_ID_SOURCE, isServiceId, SERVICE_ID_SHAPE, SERVICE_ID_SOURCE } from '../core/ids';
+import { isPolicyChange } from '../core/policy-parameter';
 import { type RetryRecord, retryRecordFrom } from '../core/retry-record';
 
 /** A connection request may be waiting on these services. */
@@ -21,9 +23,31 @@ export interface Hint {
   readonly message?: string;
 }
 
+/**
+ * The account created an endpoint service (CloudTrail `CreateVpcEndpointServiceConfiguration`):
+ * wire it and reconcile it at once. No service ID in the record: every protected service.
+ */
+export interface ServiceCreated {
+  readonly kind: 'serviceCreated';
+  readonly serviceIds: readonly string[];
+}
+
+/**
+ * CloudFormation, through the CDK Provider framework, tells of the stack's notification
+ * cleanup resource: on `Delete` the guard removes the notifications it created.
+ */
+export interface StackEvent {
+  readonly kind: 'stackEvent';
+  readonly requestType: 'Create' | 'Update' | 'Delete';
+  /** Echoed back, so that an update never replaces the resource. */
+  readonly physicalResourceId?: string;
+}
+
 /** What one trigger asks of the guard. */
 export type Work =
   | Hint
+  | ServiceCreated
+  | StackEvent
   | { readonly kind: 'sweep'; readonly source: 'schedule' | 'manual' }
   | { readonly kind: 'manual'; readonly serviceIds: readonly string[] }
   | { readonly kind: 'policyChanged' }
@@ -68,6 +92,8 @@ export function classifyEvent(event: unknown, policyParameterName: string): Inta
   if (!isObject(event)) return unknown(event);
   if (Array.isArray(event.Records)) return classifyRecords(event.Records, policyParameterName);
   if ('reconcile' in event) return manualRequest(event.reconcile);
+  if (typeof event.RequestType === 'string' && typeof event.StackId === 'string')
+    return stackEvent(event);
   if (typeof event['detail-type'] === 'string') return eventBridgeWork(event, policyParameterName);
   return unknown(event);
 }
@@ -153,18 +179,71 @@ function eventBridgeWork(event: Record<string, unknown>, policyParameterName: st
     return { kind: 'sweep', source: 'schedule' };
 
   if (detailType === 'Parameter Store Change' && event.source === 'aws.ssm') {
-    return detail.name === policyParameterName
+    return typeof detail.name === 'string' && isPolicyChange(policyParameterName, detail.name)
       ? { kind: 'policyChanged' }
       : {
           kind: 'ignored',
-          why: `Parameter Store Change of ${JSON.stringify(detail.name)}, not the policy`,
+          why: `Parameter Store Change of ${JSON.stringify(detail.name)}, not the policy or one of its sets`,
         };
   }
 
   if (detailType === 'AWS API Call via CloudTrail' && detail.eventName === 'CreateVpcEndpoint') {
     return endpointCreatedHint(detail);
   }
+  if (
+    detailType === 'AWS API Call via CloudTrail' &&
+    detail.eventName === 'CreateVpcEndpointServiceConfiguration'
+  ) {
+    return serviceCreated(detail);
+  }
   return unknown(event);
+}
+
+/**
+ * The new service's ID, where CloudTrail records EC2's answer:
+ * `responseElements.CreateVpcEndpointServiceConfigurationResponse.serviceConfiguration.serviceId`
+ * (EC2's XML answer, as CloudTrail records the other EC2 calls). The shape is not documented,
+ * so any `vpce-svc-…` in the answer serves; none (a trimmed record) sweeps every service.
+ */
+function serviceCreated(detail: Record<string, unknown>): Work {
+  if (typeof detail.errorCode === 'string') {
+    return {
+      kind: 'ignored',
+      why: `CreateVpcEndpointServiceConfiguration failed (${detail.errorCode}): no service was created`,
+    };
+  }
+  const response = isObject(detail.responseElements) ? detail.responseElements : {};
+  const wrapped = response.CreateVpcEndpointServiceConfigurationResponse;
+  const configuration =
+    isObject(wrapped) && isObject(wrapped.serviceConfiguration) ? wrapped.serviceConfiguration : {};
+  const serviceIds = isServiceId(configuration.serviceId)
+    ? [configuration.serviceId]
+    : idsIn(JSON.stringify(response), SERVICE_ID);
+  return { kind: 'serviceCreated', serviceIds };
+}
+
+/**
+ * The CDK Provider framework's request, CloudFormation's custom resource event. Only the
+ * request type is taken from it: what to clean up comes from the guard's own configuration.
+ */
+function stackEvent(event: Record<string, unknown>): Work {
+  const requestType = event.RequestType;
+  if (event.ResourceType !== NOTIFICATION_CLEANUP_RESOURCE_TYPE) {
+    return {
+      kind: 'ignored',
+      why: `a stack event for ${String(event.ResourceType).slice(0, 100)}`,
+    };
+  }
+  if (requestType !== 'Create' && requestType !== 'Update' && requestType !== 'Delete') {
+    return unknown(event);
+  }
+  return {
+    kind: 'stackEvent',
+    requestType,
+    ...(typeof event.PhysicalResourceId === 'string'
+      ? { physicalResourceId: event.PhysicalResourceId }
+      : {}),
+  };
 }
 
 function endpointCreatedHint(detail: Record<string, unknown>): Work {
@@ -207,7 +286,7 @@ function describeShape(event: unknown): string {
   if (!isObject(event))
     return event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event;
   const keys = Object.keys(event).slice(0, 20).join(', ');
-  const hints = ['source', 'detail-type', 'eventSource', 'EventSource']
+  const hints = ['source', 'detail-type', 'eventSource', 'EventSource', 'RequestType']
     .filter((k) => typeof event[k] === 'string')
     .map((k) => `${k}=${String(event[k]).slice(0, 100)}`);
   return `object with keys [${keys}]${hints.length ? ` (${hints.join(', ')})` : ''}`;

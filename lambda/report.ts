@@ -5,7 +5,8 @@
 import { MetricName } from '../core/metric-names';
 import type { Outcome, ServiceReport } from '../core/reconcile';
 import type { Hint, Work } from './intake';
-import { count, logger } from './telemetry';
+import { count, gauge, logger } from './telemetry';
+import type { UnwireReport, UpkeepFailure, UpkeepReport } from './upkeep';
 
 /** A hint, as it arrived: the notification's undocumented body stays visible to operators. */
 export function reportHint(hint: Hint): void {
@@ -98,4 +99,102 @@ function countOutcomes(outcomes: readonly Outcome[]): void {
     MetricName.PermissionDenied,
     outcomes.filter((o) => o.error?.code === 'UnauthorizedOperation').length,
   );
+}
+
+/**
+ * What the sweep's upkeep found and did: one line per notification created and per failure,
+ * one WARN line per service whose posture lets connections in without the guard, one summary
+ * line, and the counts of services (not one metric per service).
+ */
+export function reportUpkeep(report: UpkeepReport): void {
+  for (const failure of report.failures) logUpkeepFailure(failure);
+  if (report.notFound.length > 0) {
+    logger.warn('Protected services not found in this account and Region', {
+      serviceIds: report.notFound,
+    });
+  }
+  const { wiring, posture, services } = report;
+  let unwired = report.failures.filter((f) => f.step !== 'read permissions').length;
+  if (wiring) {
+    for (const { serviceId, notificationId } of wiring.created) {
+      logger.info('Connection notification created', {
+        serviceId,
+        notificationId,
+        topicArn: wiring.topicArn,
+      });
+    }
+    if (wiring.removed.length > 0) {
+      logger.info('Duplicate connection notifications removed', {
+        notificationIds: wiring.removed,
+      });
+    }
+    if (wiring.deferred.length > 0) {
+      logger.info('Not wired yet: the invocation ran out of time; the next sweep wires them', {
+        serviceIds: wiring.deferred,
+      });
+    }
+    if (wiring.duplicated.length > 0) {
+      logger.warn('Services with more than one connection notification to the topic', {
+        serviceIds: wiring.duplicated,
+      });
+    }
+    for (const n of wiring.disabled) {
+      logger.error('Connection notification is not enabled: EC2 will not deliver it', {
+        serviceId: n.serviceId,
+        notificationId: n.notificationId,
+        state: n.state,
+      });
+    }
+    unwired += wiring.disabled.length;
+    count(MetricName.NotificationsCreated, wiring.created.length);
+  }
+  count(MetricName.NotificationWiringFailed, unwired);
+  if (!services || !posture) return;
+
+  for (const serviceId of posture.acceptingAutomatically) {
+    logger.warn('Service accepts connection requests itself: the guard cannot reject them', {
+      serviceId,
+      acceptanceRequired: false,
+    });
+  }
+  for (const serviceId of posture.openToEveryone) {
+    logger.warn('Service allows every principal (*) to request a connection', { serviceId });
+  }
+  logger.info('Service posture', {
+    services: services.length,
+    acceptingAutomatically: posture.acceptingAutomatically,
+    openToEveryone: posture.openToEveryone,
+    permissionsNotReadYet: posture.permissionsUnknown.length,
+  });
+  gauge(MetricName.ServicesProtected, services.length);
+  gauge(MetricName.ServicesAcceptingAutomatically, posture.acceptingAutomatically.length);
+  gauge(MetricName.ServicesOpenToEveryone, posture.openToEveryone.length);
+}
+
+function logUpkeepFailure(failure: UpkeepFailure): void {
+  const fields = {
+    step: failure.step,
+    serviceId: failure.serviceId,
+    errorCode: failure.error.code,
+    errorMessage: failure.error.message,
+  };
+  if (failure.step === 'read permissions') {
+    logger.warn('Could not read the allowed principals of the service', fields);
+  } else {
+    logger.error('Could not wire the connection notifications; the next sweep tries again', fields);
+  }
+}
+
+/** What removing the guard's notifications at the stack's deletion did. */
+export function reportUnwire(report: UnwireReport): void {
+  for (const failure of report.failures) {
+    logger.error('Could not remove the connection notifications the guard created', {
+      errorCode: failure.error.code,
+      errorMessage: failure.error.message,
+    });
+  }
+  logger.info('Connection notifications removed', {
+    topicArn: report.topicArn,
+    notificationIds: report.deleted,
+  });
 }

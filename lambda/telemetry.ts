@@ -8,6 +8,14 @@ import { METRICS_NAMESPACE, SERVICE_NAME, type MetricName } from '../core/metric
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
+/**
+ * A level measured now (how many services are protected, how many accept automatically),
+ * emitted even when 0: graphed and alarmed on as a Maximum, so 0 must show.
+ */
+export function gauge(name: MetricName, value: number): void {
+  metrics.addMetric(name, MetricUnit.Count, value);
+}
+
 /** Adds a count; callers total what they can first (Powertools keeps one value per call). */
 export function count(name: MetricName, value: number): void {
   if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);

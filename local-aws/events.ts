@@ -310,3 +310,111 @@ export function createVpcEndpointCall(call: CreateVpcEndpointCall, origin?: Even
     o,
   );
 }
+
+export interface CreateServiceCall {
+  /** The service created; absent, the record carries no response (null), as a trimmed record. */
+  readonly serviceId?: string;
+  /** @default true */
+  readonly acceptanceRequired?: boolean;
+  /** The call failed with this code: CloudTrail records it, with no response. */
+  readonly errorCode?: string;
+}
+
+/**
+ * CloudTrail's record of the provider's own `CreateVpcEndpointServiceConfiguration` call, as
+ * EventBridge delivers it. AWS does not document the record's request and response shapes; as
+ * for `CreateVpcEndpoint`, EC2's request is wrapped in `…Request` and its XML answer in
+ * `…Response`, whose `serviceConfiguration` holds the new `serviceId`. Lists (the load
+ * balancers, the service type) are left out: how CloudTrail renders EC2's XML lists here is
+ * not known, and the guard reads none of them.
+ */
+export function createVpcEndpointServiceConfigurationCall(
+  call: CreateServiceCall,
+  origin?: EventOrigin,
+) {
+  const o = resolve(origin);
+  const requestId = o.newId();
+  const acceptanceRequired = call.acceptanceRequired ?? true;
+  return eventBridgeEvent(
+    {
+      detailType: 'AWS API Call via CloudTrail',
+      source: 'aws.ec2',
+      detail: {
+        eventVersion: '1.09',
+        userIdentity: { type: 'AssumedRole', accountId: o.accountId },
+        eventTime: wholeSeconds(o.time),
+        eventSource: 'ec2.amazonaws.com',
+        eventName: 'CreateVpcEndpointServiceConfiguration',
+        awsRegion: o.region,
+        requestParameters: {
+          CreateVpcEndpointServiceConfigurationRequest: { AcceptanceRequired: acceptanceRequired },
+        },
+        responseElements:
+          call.serviceId && !call.errorCode
+            ? {
+                CreateVpcEndpointServiceConfigurationResponse: {
+                  requestId,
+                  serviceConfiguration: {
+                    serviceId: call.serviceId,
+                    serviceName: `com.amazonaws.vpce.${o.region}.${call.serviceId}`,
+                    serviceState: 'Available',
+                    acceptanceRequired,
+                    managesVpcEndpoints: false,
+                  },
+                  xmlns: 'http://ec2.amazonaws.com/doc/2016-11-15/',
+                },
+              }
+            : null,
+        ...(call.errorCode
+          ? { errorCode: call.errorCode, errorMessage: 'The request could not be completed.' }
+          : {}),
+        requestID: requestId,
+        eventID: o.newId(),
+        readOnly: false,
+        eventType: 'AwsApiCall',
+        managementEvent: true,
+        recipientAccountId: o.accountId,
+        eventCategory: 'Management',
+      },
+    },
+    o,
+  );
+}
+
+// ------------------------------------------------------------------ CloudFormation
+
+export interface CustomResourceRequest {
+  readonly requestType: 'Create' | 'Update' | 'Delete';
+  readonly resourceType: string;
+  /** @default 'NotificationCleanup' */
+  readonly logicalResourceId?: string;
+  /** Absent on Create. */
+  readonly physicalResourceId?: string;
+  /** @default 'VpceGuard' */
+  readonly stackName?: string;
+}
+
+/**
+ * CloudFormation's custom resource request as the CDK Provider framework hands it to its
+ * onEvent function: the request itself (`ResponseURL` included; the framework answers
+ * CloudFormation with what the function returns).
+ */
+export function customResourceRequest(request: CustomResourceRequest, origin?: EventOrigin) {
+  const o = resolve(origin);
+  const stackName = request.stackName ?? 'VpceGuard';
+  return {
+    RequestType: request.requestType,
+    ServiceToken: arn('lambda', o, `function:${stackName}-ProviderframeworkonEvent`),
+    ResponseURL: `https://cloudformation-custom-resource-response-${o.region}.s3.amazonaws.com/${o.newId()}`,
+    StackId: arn('cloudformation', o, `stack/${stackName}/${o.newId()}`),
+    RequestId: o.newId(),
+    LogicalResourceId: request.logicalResourceId ?? 'NotificationCleanup',
+    ResourceType: request.resourceType,
+    ...(request.physicalResourceId === undefined
+      ? {}
+      : { PhysicalResourceId: request.physicalResourceId }),
+    ResourceProperties: {
+      ServiceToken: arn('lambda', o, `function:${stackName}-ProviderframeworkonEvent`),
+    },
+  };
+}

@@ -1,10 +1,15 @@
 import { DEFAULTS } from '../../core/contract';
 import type { Policy } from '../../core/policy';
 import { mutatingLimiters } from '../../core/rate-limiter';
-import { reconcileService, type ServiceReport, summarise } from '../../core/reconcile';
+import {
+  reconcileService,
+  type ServiceReport,
+  summarise,
+  sweepServices,
+} from '../../core/reconcile';
 import { type AwsClients, withAwsClients } from '../aws';
 import { type Command, parseCommandArgs } from '../command';
-import { EXIT_FAILURE, EXIT_OK, formatProblem } from '../errors';
+import { CliError, describeError, EXIT_FAILURE, EXIT_OK, formatProblem } from '../errors';
 import type { CliIo } from '../io';
 import { describePolicy } from '../policy-file';
 import { readLivePolicy } from '../policy-parameter';
@@ -22,9 +27,10 @@ export const reconcile: Command = {
   usage:
     'reconcile [--service <id>]… [--dry-run] [--name <parameter>] [--region <r>] [--profile <p>]',
   summary: 'Run the guard’s reconcile from your machine: decide and act on pending connections.',
-  help: `Reads the live policy (an invalid one stops here, exit 1), then for each service reads
-every pending connection from EC2, decides, and rejects or accepts in batches, exactly as
-the guard's Lambda does. Failures are reported (exit 1), not queued for retry.
+  help: `Reads the live policy (an invalid one stops here, exit 1), then reads every pending
+connection from EC2 (one read for all services, or one per --service), decides, and rejects
+or accepts in batches, exactly as the guard's Lambda does. Failures are reported (exit 1),
+not queued for retry.
 
 Options:
   --dry-run             call EC2 with DryRun=true: proves the permissions, changes nothing
@@ -66,6 +72,27 @@ async function reconcileAll(
     limiters: mutatingLimiters(),
     onPage: () => progress.pageRead(),
   };
+  if (named.length === 0) {
+    // Every service: one read of the account, as the guard's sweep does.
+    progress.startSweep();
+    let reports: ServiceReport[];
+    try {
+      reports = await sweepServices(context, serviceIds);
+    } catch (error) {
+      throw new CliError('could not read the connections: nothing was decided', [
+        describeError(error),
+      ]);
+    }
+    return serviceIds.map(
+      (serviceId) =>
+        reports.find((r) => r.serviceId === serviceId) ?? {
+          serviceId,
+          mode: policy.mode,
+          outcomes: [],
+          failures: [],
+        },
+    );
+  }
   const reports: ServiceReport[] = [];
   for (const serviceId of serviceIds) {
     progress.startService(serviceId);

@@ -1,11 +1,12 @@
 import type { Connection, KnownState } from '../../core/connection';
-import { describeConnections } from '../../core/ec2';
+import { describeConnections, listOwnedServices, type OwnedService } from '../../core/ec2';
 import { type Decision, decide, type Policy } from '../../core/policy';
+import { type AllowedPrincipals, describeAllowedPrincipals } from '../../core/posture';
 import { withAwsClients } from '../aws';
-import { type Command, parseCommandArgs } from '../command';
+import { type Command, parseCommandArgs, policyParameterOption } from '../command';
 import { EXIT_OK } from '../errors';
 import { describePolicy, readPolicyFile } from '../policy-file';
-import { readLivePolicy } from '../policy-parameter';
+import { readLivePolicy, resolvePrincipalSets } from '../policy-parameter';
 import {
   resolveTargets,
   SERVICES_OPTIONS,
@@ -27,10 +28,14 @@ export const status: Command = {
   usage:
     'status [--service <id>]… [--policy <file>] [--name <parameter>] [--region <r>] [--profile <p>]',
   summary:
-    'Per service, the pending and rejected connections and what the policy decides for each.',
-  help: `Reads the connections from EC2 (DescribeVpcEndpointConnections: pending and rejected ones,
-and available ones when the policy revokes) and decides each with the live policy, or with
---policy, to preview a policy file before you push it. Changes nothing.
+    "Each service's posture, its pending and rejected connections, and what the policy decides.",
+  help: `Reads each service's posture: ACCEPTANCE says whether EC2 waits for a connection to be
+accepted ("automatic": EC2 accepts every request itself, before the guard can reject it), and
+PRINCIPALS how many may request one ("*": everyone). Then reads the connections from EC2
+(DescribeVpcEndpointConnections: pending and rejected ones, and available ones when the policy
+revokes; one read for every service, one per --service) and decides each with the live
+policy, or with --policy, to preview a policy file before you push it; either's principal
+sets are read from Parameter Store. Changes nothing.
 
 EC2 keeps listing a rejected connection until its owner deletes the endpoint; for those,
 DECISION is what the policy decides for the same request today.
@@ -50,15 +55,43 @@ Example:
     const file = values.policy === undefined ? undefined : await readPolicyFile(values.policy);
 
     return withAwsClients(io.aws, values, async (aws) => {
+      // A policy file's principal sets are read from beside --name, as the guard would read them.
       const { policy, label } = file
-        ? { policy: file.policy, label: file.path }
+        ? {
+            policy: (
+              await resolvePrincipalSets(
+                aws.ssm,
+                policyParameterOption(values.name),
+                file.policy,
+                file.path,
+              )
+            ).policy,
+            label: file.path,
+          }
         : await readLivePolicy(aws.ssm, values.name);
       io.stdout.write(`Policy: ${label} (${describePolicy(policy)})\n`);
-      const { serviceIds, homeRegion } = await resolveTargets(aws, named, io.stdout);
+      const { serviceIds, homeRegion, services } = await resolveTargets(aws, named, io.stdout);
+      if (serviceIds.length === 0) return EXIT_OK;
+      const configured = services ?? (await listOwnedServices(aws.ec2, serviceIds));
+      const postures: Posture[] = [];
+      for (const service of configured) {
+        postures.push({
+          ...service,
+          principals: await describeAllowedPrincipals(aws.ec2, service.serviceId),
+        });
+      }
+      io.stdout.write(`\n${postureTable(postures)}`);
+      if (postures.some((p) => p.acceptanceRequired === false)) io.stdout.write(AUTOMATIC_NOTE);
+
+      const states = statesToShow(policy);
+      // Every service: one read of the account; named ones: one read each.
+      const all =
+        named.length === 0 ? await describeConnections(aws.ec2, { states }, homeRegion) : undefined;
       let anyRejected = false;
       for (const serviceId of serviceIds) {
-        const query = { serviceId, states: statesToShow(policy) };
-        const connections = await describeConnections(aws.ec2, query, homeRegion);
+        const connections = all
+          ? all.filter((c) => c.serviceId === serviceId)
+          : await describeConnections(aws.ec2, { serviceId, states }, homeRegion);
         io.stdout.write(serviceSection(serviceId, connections, policy, io.now()));
         anyRejected ||= connections.some(isRejected);
       }
@@ -67,6 +100,37 @@ Example:
     });
   },
 };
+
+interface Posture extends OwnedService {
+  readonly principals: AllowedPrincipals;
+}
+
+const AUTOMATIC_NOTE =
+  '\nACCEPTANCE automatic: EC2 accepts every request itself, before the guard can reject it; only a policy that revokes cuts such connections, later.\n';
+
+/** One line per service: whether requests wait for acceptance, and who may make them. */
+function postureTable(postures: readonly Posture[]): string {
+  return formatTable<Posture>(
+    [
+      { header: 'service', value: (p) => p.serviceId },
+      {
+        header: 'acceptance',
+        value: (p) =>
+          p.acceptanceRequired === undefined
+            ? 'unknown'
+            : p.acceptanceRequired
+              ? 'required'
+              : 'automatic',
+      },
+      {
+        header: 'principals',
+        value: (p) => (p.principals.everyone ? '* (everyone)' : String(p.principals.count)),
+        align: 'right',
+      },
+    ],
+    postures,
+  );
+}
 
 const REJECTED_NOTE =
   '\nFor a rejected connection, DECISION is what the policy decides for the same request today.\n';

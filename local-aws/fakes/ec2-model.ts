@@ -1,15 +1,19 @@
 /**
- * One in-memory model of EC2 for vpce-guard: endpoint services, the connections of consumers'
- * endpoints to them, and the four actions the guard calls, in the SDK's request and response
- * shapes. The wire fake (ec2.ts) serves it over EC2's Query protocol; the guard's unit tests
+ * One in-memory model of EC2 for vpce-guard: endpoint services (with their acceptance setting
+ * and allowed principals), the connections of consumers' endpoints to them, endpoint connection
+ * notifications, and the actions the guard calls, in the SDK's request and response shapes. The wire fake (ec2.ts) serves it over EC2's Query protocol; the guard's unit tests
  * answer a mocked `EC2Client` from it directly. Errors are thrown as `AwsError`s named by
  * their code, as the SDK names the exceptions it parses.
  */
 import { randomBytes } from 'node:crypto';
 import type {
   AcceptVpcEndpointConnectionsRequest,
+  CreateVpcEndpointConnectionNotificationRequest,
+  DeleteVpcEndpointConnectionNotificationsRequest,
+  DescribeVpcEndpointConnectionNotificationsRequest,
   DescribeVpcEndpointConnectionsRequest,
   DescribeVpcEndpointServiceConfigurationsRequest,
+  DescribeVpcEndpointServicePermissionsRequest,
   RejectVpcEndpointConnectionsRequest,
   UnsuccessfulItem,
 } from '@aws-sdk/client-ec2';
@@ -21,22 +25,36 @@ import { TokenBucket, type BucketSpec } from './token-bucket';
 export type Ec2Action =
   | 'DescribeVpcEndpointConnections'
   | 'DescribeVpcEndpointServiceConfigurations'
+  | 'DescribeVpcEndpointServicePermissions'
+  | 'DescribeVpcEndpointConnectionNotifications'
+  | 'CreateVpcEndpointConnectionNotification'
+  | 'DeleteVpcEndpointConnectionNotifications'
   | 'RejectVpcEndpointConnections'
   | 'AcceptVpcEndpointConnections';
 
-export type BucketName = 'describe' | 'reject' | 'accept';
+export type BucketName = 'describe' | 'reject' | 'accept' | 'mutating';
 
 /** EC2's token buckets for these actions, per account and Region (EC2 API throttling page). */
 export const EC2_BUCKETS: Readonly<Record<BucketName, BucketSpec>> = {
   describe: { capacity: 100, refillPerSecond: 20 },
   reject: { capacity: 10, refillPerSecond: 1 },
   accept: { capacity: 10, refillPerSecond: 1 },
+  /** The other mutating actions: creating and deleting notifications. */
+  mutating: { capacity: 50, refillPerSecond: 5 },
 };
 
-/** All Describe* actions share one bucket; each mutating action has its own. */
+/**
+ * All Describe* actions share one bucket (stricter than EC2's page, which now says each API
+ * has its own: a fake that shares catches a budget the guard would overspend); Reject and
+ * Accept have their own; the notification calls draw on the other mutating actions' bucket.
+ */
 const BUCKET_OF: Readonly<Record<Ec2Action, BucketName>> = {
   DescribeVpcEndpointConnections: 'describe',
   DescribeVpcEndpointServiceConfigurations: 'describe',
+  DescribeVpcEndpointServicePermissions: 'describe',
+  DescribeVpcEndpointConnectionNotifications: 'describe',
+  CreateVpcEndpointConnectionNotification: 'mutating',
+  DeleteVpcEndpointConnectionNotifications: 'mutating',
   RejectVpcEndpointConnections: 'reject',
   AcceptVpcEndpointConnections: 'accept',
 };
@@ -65,9 +83,38 @@ export interface EndpointService {
   ServiceId: string;
   ServiceName: string;
   ServiceState: 'Available';
-  AcceptanceRequired: true;
+  AcceptanceRequired: boolean;
   ManagesVpcEndpoints: false;
 }
+
+export interface NewService {
+  /** @default true */
+  acceptanceRequired?: boolean;
+  /** Principals allowed to connect (account root ARNs, role ARNs, or `*`). @default none */
+  allowedPrincipals?: string[];
+}
+
+/** A principal allowed to connect to a service, as EC2 answers it. */
+export interface AllowedPrincipal {
+  PrincipalType: 'All' | 'Account' | 'Role' | 'User' | 'Service' | 'OrganizationUnit';
+  Principal: string;
+  ServicePermissionId: string;
+  ServiceId: string;
+}
+
+/** An endpoint connection notification as EC2 answers it. */
+export interface ConnectionNotification {
+  ConnectionNotificationId: string;
+  ServiceId?: string;
+  VpcEndpointId?: string;
+  ConnectionNotificationType: 'Topic';
+  ConnectionNotificationArn: string;
+  ConnectionEvents: string[];
+  ConnectionNotificationState: 'Enabled' | 'Disabled';
+}
+
+/** The events a notification may be for (CreateVpcEndpointConnectionNotification). */
+const CONNECTION_EVENTS = ['Accept', 'Connect', 'Delete', 'Reject'];
 
 export interface NewConnection {
   serviceId: string;
@@ -140,6 +187,10 @@ export class Ec2Model {
   private readonly connectionRows: Row<VpcEndpointConnection>[] = [];
   /** When Reject or Accept last changed each endpoint's state (epoch ms). */
   private readonly changedAtById = new Map<string, number>();
+  private readonly principalsByService = new Map<string, AllowedPrincipal[]>();
+  private readonly notificationRows: Row<ConnectionNotification>[] = [];
+  /** Each client token's request (to compare with a repeat) and the answer it got. */
+  private readonly tokens = new Map<string, { request: string; answer: ConnectionNotification }>();
 
   constructor(options: Ec2ModelOptions) {
     this.region = options.region;
@@ -150,7 +201,7 @@ export class Ec2Model {
   // ---- seeding and inspection ----
 
   /** Adds an endpoint service and returns its ID. */
-  addService(serviceId = newId('vpce-svc-')): string {
+  addService(serviceId = newId('vpce-svc-'), options: NewService = {}): string {
     if (this.services.has(serviceId)) throw new Error(`service ${serviceId} already exists`);
     const row = {
       seq: ++this.seq,
@@ -159,14 +210,52 @@ export class Ec2Model {
         ServiceId: serviceId,
         ServiceName: `com.amazonaws.vpce.${this.region}.${serviceId}`,
         ServiceState: 'Available' as const,
-        AcceptanceRequired: true as const,
+        AcceptanceRequired: options.acceptanceRequired ?? true,
         ManagesVpcEndpoints: false as const,
       },
     };
     this.services.set(serviceId, row);
     this.serviceRows.push(row);
     this.connectionsByService.set(serviceId, []);
+    this.setAllowedPrincipals(serviceId, options.allowedPrincipals ?? []);
     return serviceId;
+  }
+
+  /** Replaces the principals allowed to connect to a service (`*`: everyone). */
+  setAllowedPrincipals(serviceId: string, principals: readonly string[]): void {
+    if (!this.services.has(serviceId)) throw new Error(`unknown service ${serviceId}`);
+    this.principalsByService.set(
+      serviceId,
+      principals.map((principal) => ({
+        PrincipalType:
+          principal === '*' ? 'All' : principal.includes(':role/') ? 'Role' : 'Account',
+        Principal: principal,
+        ServicePermissionId: newId('vpce-svc-perm-'),
+        ServiceId: serviceId,
+      })),
+    );
+  }
+
+  /** Copies of the notifications that exist, in creation order. */
+  notifications(): ConnectionNotification[] {
+    return this.notificationRows.map((row) => ({ ...row.value }));
+  }
+
+  /** Adds a notification behind the API's back, as another stack or an operator would. */
+  addNotification(input: {
+    serviceId: string;
+    topicArn: string;
+    events?: string[];
+    state?: 'Enabled' | 'Disabled';
+  }): string {
+    return this.storeNotification({
+      ConnectionNotificationId: newId('vpce-nfn-'),
+      ServiceId: input.serviceId,
+      ConnectionNotificationType: 'Topic',
+      ConnectionNotificationArn: input.topicArn,
+      ConnectionEvents: input.events ?? ['Connect'],
+      ConnectionNotificationState: input.state ?? 'Enabled',
+    }).ConnectionNotificationId;
   }
 
   /** Adds a consumer's connection request to a service and returns the endpoint ID. */
@@ -237,7 +326,12 @@ export class Ec2Model {
   setThrottling(enabled: boolean, overrides: Partial<Record<BucketName, BucketSpec>> = {}): void {
     const bucket = (name: BucketName) => new TokenBucket(overrides[name] ?? EC2_BUCKETS[name]);
     this.buckets = enabled
-      ? { describe: bucket('describe'), reject: bucket('reject'), accept: bucket('accept') }
+      ? {
+          describe: bucket('describe'),
+          reject: bucket('reject'),
+          accept: bucket('accept'),
+          mutating: bucket('mutating'),
+        }
       : undefined;
   }
 
@@ -295,6 +389,125 @@ export class Ec2Model {
     return { ServiceConfigurations: page.map((s) => ({ ...s })), NextToken: nextToken };
   }
 
+  describeServicePermissions(request: DescribeVpcEndpointServicePermissionsRequest): {
+    AllowedPrincipals: AllowedPrincipal[];
+    NextToken?: string;
+  } {
+    this.admit('DescribeVpcEndpointServicePermissions', request.DryRun);
+    if (request.ServiceId === undefined) throw missingParameter('ServiceId');
+    const principals = this.principalsByService.get(request.ServiceId);
+    if (!principals) throw serviceNotFound(request.ServiceId);
+    const rows = principals.map((value, i) => ({ seq: i + 1, value }));
+    const { page, nextToken } = paginate(rows, request, () => true, this.maxPageSize);
+    return { AllowedPrincipals: page.map((p) => ({ ...p })), NextToken: nextToken };
+  }
+
+  describeNotifications(request: DescribeVpcEndpointConnectionNotificationsRequest): {
+    ConnectionNotificationSet: ConnectionNotification[];
+    NextToken?: string;
+  } {
+    this.admit('DescribeVpcEndpointConnectionNotifications', request.DryRun);
+    const filters = (request.Filters ?? []).map((f) => ({
+      matches: notificationFilter(f.Name ?? ''),
+      values: f.Values ?? [],
+    }));
+    const id = request.ConnectionNotificationId;
+    const { page, nextToken } = paginate(
+      this.notificationRows,
+      request,
+      (n) =>
+        (id === undefined || n.ConnectionNotificationId === id) &&
+        filters.every((f) => f.values.some((v) => f.matches(n, v))),
+      this.maxPageSize,
+    );
+    return {
+      ConnectionNotificationSet: page.map((n) => copyNotification(n)),
+      NextToken: nextToken,
+    };
+  }
+
+  /**
+   * As EC2 documents client tokens: a repeated token with the same request answers what the
+   * first call answered (even if that notification has been deleted since), and creates
+   * nothing; with another request it fails `IdempotentParameterMismatch`.
+   */
+  createNotification(request: CreateVpcEndpointConnectionNotificationRequest): {
+    ConnectionNotification: ConnectionNotification;
+    ClientToken?: string;
+  } {
+    this.admit('CreateVpcEndpointConnectionNotification', request.DryRun);
+    const { ServiceId, VpcEndpointId, ConnectionNotificationArn, ClientToken } = request;
+    const events = request.ConnectionEvents ?? [];
+    if (!ConnectionNotificationArn) throw missingParameter('ConnectionNotificationArn');
+    if (events.length === 0) throw missingParameter('ConnectionEvents');
+    const bad = events.find((e) => !CONNECTION_EVENTS.includes(e));
+    if (bad !== undefined) {
+      throw new AwsError('InvalidParameterValue', `Invalid connection event: ${bad}`);
+    }
+    if ((ServiceId === undefined) === (VpcEndpointId === undefined)) {
+      throw new AwsError('InvalidParameter', 'Specify either a service ID or a VPC endpoint ID');
+    }
+    if (VpcEndpointId !== undefined) {
+      throw new AwsError(
+        'InvalidParameterValue',
+        'Endpoint notifications are not supported by this fake',
+      );
+    }
+    if (!this.services.has(ServiceId!)) throw serviceNotFound(ServiceId!);
+    const key = JSON.stringify([ServiceId, ConnectionNotificationArn, [...events].sort()]);
+    if (ClientToken !== undefined) {
+      const earlier = this.tokens.get(ClientToken);
+      if (earlier && earlier.request !== key) {
+        throw new AwsError(
+          'IdempotentParameterMismatch',
+          'The client token you have provided is associated with a resource that is already deleted or a request with different parameters.',
+        );
+      }
+      if (earlier) return { ConnectionNotification: copyNotification(earlier.answer), ClientToken };
+    }
+    const notification = this.storeNotification({
+      ConnectionNotificationId: newId('vpce-nfn-'),
+      ServiceId,
+      ConnectionNotificationType: 'Topic',
+      ConnectionNotificationArn,
+      ConnectionEvents: [...events],
+      ConnectionNotificationState: 'Enabled',
+    });
+    if (ClientToken !== undefined) {
+      this.tokens.set(ClientToken, { request: key, answer: copyNotification(notification) });
+    }
+    return {
+      ConnectionNotification: copyNotification(notification),
+      ...(ClientToken !== undefined ? { ClientToken } : {}),
+    };
+  }
+
+  /** Per-notification failures come back in `Unsuccessful`, as for Reject and Accept. */
+  deleteNotifications(request: DeleteVpcEndpointConnectionNotificationsRequest): {
+    Unsuccessful: UnsuccessfulItem[];
+  } {
+    this.admit('DeleteVpcEndpointConnectionNotifications', request.DryRun);
+    const ids = request.ConnectionNotificationIds ?? [];
+    if (ids.length === 0) throw missingParameter('ConnectionNotificationId');
+    const unsuccessful: UnsuccessfulItem[] = [];
+    for (const id of new Set(ids)) {
+      const index = this.notificationRows.findIndex((r) => r.value.ConnectionNotificationId === id);
+      if (index < 0) {
+        // The real code for an unknown notification is not documented.
+        unsuccessful.push({
+          ResourceId: id,
+          Error: {
+            Code: 'InvalidConnectionNotification.NotFound',
+            Message: `The connection notification '${id}' does not exist`,
+          },
+        });
+      } else {
+        this.notificationRows.splice(index, 1);
+      }
+    }
+    return { Unsuccessful: unsuccessful };
+  }
+
   rejectConnections(request: RejectVpcEndpointConnectionsRequest): {
     Unsuccessful: UnsuccessfulItem[];
   } {
@@ -305,6 +518,11 @@ export class Ec2Model {
     Unsuccessful: UnsuccessfulItem[];
   } {
     return this.changeStates(request, ACCEPT);
+  }
+
+  private storeNotification(notification: ConnectionNotification): ConnectionNotification {
+    this.notificationRows.push({ seq: ++this.seq, value: notification });
+    return notification;
   }
 
   /**
@@ -410,6 +628,31 @@ export class Ec2Model {
     return { Unsuccessful: unsuccessful };
   }
 }
+
+/** The filters DescribeVpcEndpointConnectionNotifications documents. */
+function notificationFilter(name: string): (n: ConnectionNotification, value: string) => boolean {
+  switch (name) {
+    case 'connection-notification-arn':
+      return (n, v) => n.ConnectionNotificationArn === v;
+    case 'connection-notification-id':
+      return (n, v) => n.ConnectionNotificationId === v;
+    case 'connection-notification-state':
+      return (n, v) => n.ConnectionNotificationState === v;
+    case 'connection-notification-type':
+      return (n, v) => n.ConnectionNotificationType === v;
+    case 'service-id':
+      return (n, v) => n.ServiceId === v;
+    case 'vpc-endpoint-id':
+      return (n, v) => n.VpcEndpointId === v;
+    default:
+      throw new AwsError('InvalidParameterValue', `The filter '${name}' is invalid`);
+  }
+}
+
+const copyNotification = (n: ConnectionNotification): ConnectionNotification => ({
+  ...n,
+  ConnectionEvents: [...n.ConnectionEvents],
+});
 
 const missingParameter = (name: string) =>
   new AwsError('MissingParameter', `The request must contain the parameter ${name}`);

@@ -80,6 +80,35 @@ export class FakeEc2 extends Ec2Model {
           Filters: params.Filter === undefined ? undefined : filters(params.Filter),
           ...page(params),
         });
+      case 'DescribeVpcEndpointServicePermissions':
+        return this.describeServicePermissions({
+          DryRun,
+          ServiceId: text(params.ServiceId),
+          Filters: params.Filter === undefined ? undefined : filters(params.Filter),
+          ...page(params),
+        });
+      case 'DescribeVpcEndpointConnectionNotifications':
+        return this.describeNotifications({
+          DryRun,
+          ConnectionNotificationId: text(params.ConnectionNotificationId),
+          Filters: filters(params.Filter),
+          ...page(params),
+        });
+      case 'CreateVpcEndpointConnectionNotification':
+        return this.createNotification({
+          DryRun,
+          ServiceId: text(params.ServiceId),
+          VpcEndpointId: text(params.VpcEndpointId),
+          ConnectionNotificationArn: text(params.ConnectionNotificationArn),
+          ConnectionEvents: texts(params.ConnectionEvents),
+          ClientToken: text(params.ClientToken),
+        });
+      case 'DeleteVpcEndpointConnectionNotifications':
+        // The SDK's `ConnectionNotificationIds` go on the wire as `ConnectionNotificationId.N`.
+        return this.deleteNotifications({
+          DryRun,
+          ConnectionNotificationIds: texts(params.ConnectionNotificationId),
+        });
       case 'RejectVpcEndpointConnections':
         return this.rejectConnections({ DryRun, ...endpoints(params) });
       case 'AcceptVpcEndpointConnections':

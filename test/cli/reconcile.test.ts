@@ -115,9 +115,45 @@ test('an Unsuccessful endpoint is reported in the table and on stderr, exit 1', 
   expect(state(stranger)).toBe('rejected');
 });
 
-test('a service whose connections cannot be read is reported, and the others are reconciled', async () => {
+test('with --service, a service whose connections cannot be read is reported, and the others are reconciled', async () => {
   const broken = ctx.fakes.ec2.addService();
   const { serviceId, mallory } = seed();
+  ctx.fakes.ec2.failNext('DescribeVpcEndpointConnections', {
+    code: 'RequestLimitExceeded',
+    message: 'Request limit exceeded.',
+    status: 503,
+  });
+  ctx.fakes.ssm.setParameter(NAME, JSON.stringify(enforcePolicy()));
+
+  const run = await runCli(['reconcile', '--service', broken, '--service', serviceId], ctx.fakes);
+
+  expect(run.code).toBe(1);
+  expect(run.stderr).toContain(
+    `  ${broken}: could not read its connections: RequestLimitExceeded: Request limit exceeded.\n`,
+  );
+  expect(state(mallory)).toBe('rejected');
+  expect(run.stdout).toContain(`${serviceId}: 4 evaluated`);
+});
+
+test('every service is read in ONE Describe, filtered on state only, as the guard sweeps', async () => {
+  const first = seed();
+  const second = seed();
+  ctx.fakes.ec2.addService();
+  ctx.fakes.ssm.setParameter(NAME, JSON.stringify(enforcePolicy()));
+
+  const run = await runCli(['reconcile'], ctx.fakes);
+
+  expect(run.code).toBe(0);
+  const reads = ctx.fakes.ec2.calls.filter((c) => c.action === 'DescribeVpcEndpointConnections');
+  expect(reads.map((c) => (c.params as { Filter?: unknown }).Filter)).toEqual([
+    [{ Name: 'vpc-endpoint-state', Value: ['pendingAcceptance', 'PendingAcceptance'] }],
+  ]);
+  expect([first.mallory, second.mallory].map(state)).toEqual(['rejected', 'rejected']);
+  expect(tableAfter(run.stdout, 'Summary')).toEqual([['3', '8', '4', '2', '2', '0']]);
+});
+
+test('a sweep whose read fails decides nothing and says so, exit 1', async () => {
+  const { mallory } = seed();
   ctx.fakes.ec2.failNext('DescribeVpcEndpointConnections', {
     code: 'RequestLimitExceeded',
     message: 'Request limit exceeded.',
@@ -128,11 +164,14 @@ test('a service whose connections cannot be read is reported, and the others are
   const run = await runCli(['reconcile'], ctx.fakes);
 
   expect(run.code).toBe(1);
-  expect(run.stderr).toContain(
-    `  ${broken}: could not read its connections: RequestLimitExceeded: Request limit exceeded.\n`,
+  expect(run.stderr).toBe(
+    [
+      'error: could not read the connections: nothing was decided',
+      '  RequestLimitExceeded: Request limit exceeded.',
+      '',
+    ].join('\n'),
   );
-  expect(state(mallory)).toBe('rejected');
-  expect(run.stdout).toContain(`${serviceId}: 4 evaluated`);
+  expect(state(mallory)).toBe('pendingAcceptance');
 });
 
 test('an invalid live policy stops it before any EC2 call, exit 1', async () => {
@@ -154,7 +193,7 @@ test('an invalid live policy stops it before any EC2 call, exit 1', async () => 
   expect(state(mallory)).toBe('pendingAcceptance');
 });
 
-test('a long sweep prints a progress line per service and per Describe page after the first', async () => {
+test('a long sweep prints a progress line per Describe page after the first', async () => {
   const big = ctx.fakes.ec2.addService();
   const small = ctx.fakes.ec2.addService();
   // More than one Describe page (1,000 connections), all kept: no Reject call to wait for.
@@ -164,14 +203,7 @@ test('a long sweep prints a progress line per service and per Describe page afte
   const run = await runCli(['reconcile'], ctx.fakes);
 
   expect(run).toMatchObject({ code: 0 });
-  expect(run.stderr).toBe(
-    [
-      `[1/2] ${big}: reading connections`,
-      `[1/2] ${big}: page 2 read`,
-      `[2/2] ${small}: reading connections`,
-      '',
-    ].join('\n'),
-  );
+  expect(run.stderr).toBe('every service (2): page 2 read\n');
   expect(run.stdout).toContain(`\n${small}: no pending connections\n`);
   expect(tableAfter(run.stdout, 'Summary')).toEqual([['2', '1001', '0', '0', '1001', '0']]);
 });

@@ -103,7 +103,37 @@ test('--service limits it to the services named; others are not read', async () 
 
   expect(run.stdout).toContain(`\n${shown}: no pending or rejected connections\n`);
   expect(run.stdout).not.toContain(hidden);
-  expect(ctx.fakes.ec2.count('DescribeVpcEndpointServiceConfigurations')).toBe(0);
+  // Its posture is read for it alone.
+  expect(
+    ctx.fakes.ec2.calls
+      .filter((c) => c.action === 'DescribeVpcEndpointServiceConfigurations')
+      .map((c) => c.params),
+  ).toEqual([{ ServiceId: [shown] }]);
+});
+
+test("shows each service's posture: acceptance required or automatic, and who may connect", async () => {
+  const careful = ctx.fakes.ec2.addService(undefined, {
+    allowedPrincipals: [`arn:aws:iam::${ACME}:root`, `arn:aws:iam::${GLOBEX}:root`],
+  });
+  const open = ctx.fakes.ec2.addService(undefined, {
+    acceptanceRequired: false,
+    allowedPrincipals: ['*'],
+  });
+  ctx.fakes.ssm.setParameter(NAME, JSON.stringify(enforcePolicy()));
+
+  const run = await runCli(['status'], ctx.fakes);
+
+  expect(run.stdout).toContain(
+    [
+      'SERVICE                     ACCEPTANCE    PRINCIPALS',
+      `${careful}  required               2`,
+      `${open}  automatic   * (everyone)`,
+      '',
+      'ACCEPTANCE automatic: EC2 accepts every request itself, before the guard can reject it; only a policy that revokes cuts such connections, later.',
+    ].join('\n'),
+  );
+  // One read of the connections for both services.
+  expect(ctx.fakes.ec2.count('DescribeVpcEndpointConnections')).toBe(1);
 });
 
 test('--policy previews a file on the live connections, without reading the live policy', async () => {

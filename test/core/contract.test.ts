@@ -43,6 +43,12 @@ describe('parseGuardEnvironment', () => {
     });
   });
 
+  test('reads the notification topic the guard wires services to', () => {
+    const topic = 'arn:aws:sns:eu-west-1:123456789012:VpceGuard-NotificationTopic-1A2B3C';
+    expect(loadConfig({ ...base, NOTIFICATION_TOPIC_ARN: topic }).notificationTopicArn).toBe(topic);
+    expect(loadConfig(base).notificationTopicArn).toBeUndefined();
+  });
+
   test('an empty PROTECTED_SERVICE_IDS means every owned service', () => {
     expect(
       loadConfig({ ...base, PROTECTED_SERVICE_IDS: ' , ' }).protectedServiceIds,
@@ -80,6 +86,10 @@ describe('parseGuardEnvironment', () => {
     ],
     [{ MAX_ATTEMPTS: 'five' }, 'MAX_ATTEMPTS: "five" is not a whole number from 1 to 100'],
     [{ AWS_REGION: undefined }, 'AWS_REGION is required but not set'],
+    [
+      { NOTIFICATION_TOPIC_ARN: 'vpce-guard-notifications' },
+      'NOTIFICATION_TOPIC_ARN: "vpce-guard-notifications" is not an SNS topic ARN',
+    ],
   ])('fails at start-up naming the variable: %o', (override, message) => {
     const env = { ...base, ...override };
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -452,14 +452,14 @@ describe('nothing is lost', () => {
     });
   });
 
-  test('a Describe that fails queues the whole service', async () => {
+  test("a hint's Describe that fails queues the whole service", async () => {
     const h = harness({ connections: [connection(DENIED)] });
     h.ec2
       .on(DescribeVpcEndpointConnectionsCommand)
       .rejects(
         Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError' }),
       );
-    await h.run(scheduledEvent());
+    await h.run(snsEvent(SERVICE_A));
     expect(h.sent()[0]!.record).toMatchObject({
       serviceId: SERVICE_A,
       endpointIds: [],
@@ -475,7 +475,7 @@ describe('nothing is lost', () => {
         name: 'InvalidVpcEndpointServiceId.NotFound',
       }),
     );
-    await h.run(scheduledEvent());
+    await h.run(snsEvent(SERVICE_A));
     expect(h.sqs).not.toHaveReceivedAnyCommand();
     expect(logError).toHaveBeenCalledWith(
       'Could not reconcile the service',
@@ -894,10 +894,10 @@ describe('queued hints', () => {
     );
   });
 
-  test('queued hints whose reconcile cannot start stay on the queue', async () => {
+  test('queued hints whose sweep cannot read the connections stay on the queue', async () => {
     const h = harness({ config: { protectedServiceIds: undefined } });
     h.ec2
-      .on(DescribeVpcEndpointServiceConfigurationsCommand)
+      .on(DescribeVpcEndpointConnectionsCommand)
       .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
     await expect(
       h.run(sqsEvent([snsEnvelope('no service named'), snsEnvelope('nor here')])),

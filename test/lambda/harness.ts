@@ -6,22 +6,32 @@
  */
 import {
   AcceptVpcEndpointConnectionsCommand,
+  CreateVpcEndpointConnectionNotificationCommand,
+  DeleteVpcEndpointConnectionNotificationsCommand,
+  DescribeVpcEndpointConnectionNotificationsCommand,
   DescribeVpcEndpointConnectionsCommand,
   DescribeVpcEndpointServiceConfigurationsCommand,
+  DescribeVpcEndpointServicePermissionsCommand,
   EC2Client,
   RejectVpcEndpointConnectionsCommand,
 } from '@aws-sdk/client-ec2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as events from '../../local-aws/events';
 import { Ec2Model, type VpcEndpointConnection } from '../../local-aws/fakes/ec2-model';
 import type { Clock } from '../../core/clock';
-import type { GuardConfig } from '../../core/contract';
+import { type GuardConfig, NOTIFICATION_CLEANUP_RESOURCE_TYPE } from '../../core/contract';
+import type { DecisionEventDetail } from '../../core/decision-event';
+import { Announcements } from '../../lambda/announcements';
+import { DecisionPublisher } from '../../lambda/decision-events';
 import { type GuardDeps, handleEvent } from '../../lambda/guard';
 import { reportPolicyProblem } from '../../lambda/policy-problems';
 import { PolicyStore } from '../../lambda/policy-store';
 import { TokenBucket } from '../../core/rate-limiter';
+import { PermissionsCache } from '../../lambda/upkeep';
 
 export const REGION = 'eu-west-1';
 export const SERVICE_A = 'vpce-svc-0123456789abcdef0';
@@ -32,6 +42,7 @@ export const DENIED = '999988887777';
 export const STRANGER = '123412341234';
 export const POLICY_PARAMETER = '/vpce-guard/policy';
 export const RETRY_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/vpce-guard-retry';
+export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:vpce-guard-notifications';
 export const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/vpce-guard-retry-dlq';
 
 /** Service A: ALLOWED is kept, ACCEPTED is accepted, DENIED is denied, anyone else rejected. */
@@ -95,6 +106,7 @@ export function harness(options: HarnessOptions = {}) {
   const ec2 = mockClient(EC2Client);
   const sqs = mockClient(SQSClient);
   const ssm = mockClient(SSMClient);
+  const events = mockClient(EventBridgeClient);
   const model = new Ec2Model({ region: REGION, maxPageSize: options.pageSize });
   for (const serviceId of options.ownedServices ?? [SERVICE_A, SERVICE_B]) {
     model.addService(serviceId);
@@ -122,6 +134,18 @@ export function harness(options: HarnessOptions = {}) {
   ec2
     .on(DescribeVpcEndpointServiceConfigurationsCommand)
     .callsFake((input) => model.describeServices(input));
+  ec2
+    .on(DescribeVpcEndpointServicePermissionsCommand)
+    .callsFake((input) => model.describeServicePermissions(input));
+  ec2
+    .on(DescribeVpcEndpointConnectionNotificationsCommand)
+    .callsFake((input) => model.describeNotifications(input));
+  ec2
+    .on(CreateVpcEndpointConnectionNotificationCommand)
+    .callsFake((input) => model.createNotification(input));
+  ec2
+    .on(DeleteVpcEndpointConnectionNotificationsCommand)
+    .callsFake((input) => model.deleteNotifications(input));
   ec2.on(RejectVpcEndpointConnectionsCommand).callsFake((input) => model.rejectConnections(input));
   ec2.on(AcceptVpcEndpointConnectionsCommand).callsFake((input) => model.acceptConnections(input));
   sqs.on(SendMessageBatchCommand).callsFake((input) => ({
@@ -131,6 +155,10 @@ export function harness(options: HarnessOptions = {}) {
       MD5OfMessageBody: 'x',
     })),
     Failed: [],
+  }));
+  events.on(PutEventsCommand).callsFake((input) => ({
+    FailedEntryCount: 0,
+    Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `event-${i}` })),
   }));
 
   const config: GuardConfig = {
@@ -156,16 +184,27 @@ export function harness(options: HarnessOptions = {}) {
       reportPolicyProblem,
     ),
     limiters: { reject: new TokenBucket(10, 1, clock), accept: new TokenBucket(10, 1, clock) },
+    wiringLimiter: new TokenBucket(50, 5, clock),
+    permissions: new PermissionsCache(clock),
     clock,
     random: () => 0.5,
+    // No announcement table: the container's own memory, as a guard deployed without one.
+    decisions: new DecisionPublisher({
+      events: new EventBridgeClient({ region: REGION }),
+      announcements: new Announcements(new DynamoDBClient({ region: REGION }), undefined, clock),
+      clock,
+    }),
   };
 
   return {
     ec2,
     sqs,
     ssm,
+    events,
     clock,
     deps,
+    /** The EC2 model behind the mocked client: its services, notifications and calls. */
+    model,
     /** Seeds another connection, as a consumer asking to connect meanwhile would. */
     addConnection,
     run: (event: unknown) => handleEvent(event, deps),
@@ -178,6 +217,12 @@ export function harness(options: HarnessOptions = {}) {
         .filter((call) => call.args[0].input.QueueUrl === queueUrl)
         .flatMap((call) => call.args[0].input.Entries ?? [])
         .map((entry) => ({ ...entry, record: JSON.parse(entry.MessageBody!) })),
+    /** The detail of every decision event put on the bus, in order. */
+    published: () =>
+      events
+        .commandCalls(PutEventsCommand)
+        .flatMap((call) => call.args[0].input.Entries ?? [])
+        .map((entry) => JSON.parse(entry.Detail!) as DecisionEventDetail),
   };
 }
 
@@ -211,6 +256,24 @@ export const parameterChange = (name = POLICY_PARAMETER) =>
 
 export const createVpcEndpointEvent = (serviceName: string | undefined, endpointId?: string) =>
   events.createVpcEndpointCall({ serviceName, endpointId }, at('e-'));
+
+export const serviceCreatedEvent = (call: events.CreateServiceCall) =>
+  events.createVpcEndpointServiceConfigurationCall(call, at('e-'));
+
+export const stackEvent = (
+  requestType: 'Create' | 'Update' | 'Delete',
+  resourceType = NOTIFICATION_CLEANUP_RESOURCE_TYPE,
+) =>
+  events.customResourceRequest(
+    {
+      requestType,
+      resourceType,
+      ...(requestType === 'Create'
+        ? {}
+        : { physicalResourceId: 'vpce-guard-notification-cleanup' }),
+    },
+    at('cfn-'),
+  );
 
 /** Messages of the retry queue, as its event source delivers them: `msg-0`, `msg-1`, … */
 export const sqsEvent = (bodies: string[]) =>

@@ -4,8 +4,11 @@ import {
   POLICY_PARAMETER,
   parameterChange,
   retryBody,
+  serviceCreatedEvent,
+  snsEnvelope,
   snsEvent,
   sqsEvent,
+  stackEvent,
 } from './harness';
 
 const parse = (event: unknown) => classifyEvent(event, POLICY_PARAMETER);
@@ -104,6 +107,46 @@ describe('classifyEvent', () => {
   test('a mix of SQS and other records is unknown, not half-processed', () => {
     const mixed = { Records: [...sqsEvent(['{}']).Records, { EventSource: 'aws:sns' }] };
     expect(parse(mixed)).toMatchObject({ kind: 'unknown' });
+  });
+
+  test("reads a new service's ID from CloudTrail's record of CreateVpcEndpointServiceConfiguration", () => {
+    expect(parse(serviceCreatedEvent({ serviceId: 'vpce-svc-0123456789abcdef0' }))).toEqual({
+      kind: 'serviceCreated',
+      serviceIds: ['vpce-svc-0123456789abcdef0'],
+    });
+  });
+
+  test('takes any service ID in the response when its shape is not the expected one', () => {
+    const event = serviceCreatedEvent({});
+    const odd = {
+      ...event,
+      detail: { ...event.detail, responseElements: { other: { id: 'vpce-svc-01234567' } } },
+    };
+    expect(parse(odd)).toEqual({ kind: 'serviceCreated', serviceIds: ['vpce-svc-01234567'] });
+  });
+
+  test('a record without the new service sweeps every service; a failed call is ignored', () => {
+    expect(parse(serviceCreatedEvent({}))).toEqual({ kind: 'serviceCreated', serviceIds: [] });
+    expect(
+      parse(serviceCreatedEvent({ serviceId: 'vpce-svc-01234567', errorCode: 'InvalidParameter' })),
+    ).toMatchObject({ kind: 'ignored' });
+  });
+
+  test("takes only the request type of the stack's cleanup resource, and ignores other resources", () => {
+    expect(parse(stackEvent('Create'))).toEqual({ kind: 'stackEvent', requestType: 'Create' });
+    expect(parse(stackEvent('Delete'))).toEqual({
+      kind: 'stackEvent',
+      requestType: 'Delete',
+      physicalResourceId: 'vpce-guard-notification-cleanup',
+    });
+    expect(parse(stackEvent('Delete', 'Custom::Other'))).toMatchObject({ kind: 'ignored' });
+  });
+
+  test('a stack event on a queue is not one: it is unreadable as a retry record', () => {
+    const body = JSON.stringify(stackEvent('Delete'));
+    expect(parse(sqsEvent([body, snsEnvelope('x')]))).toMatchObject({
+      messages: [{ kind: 'unreadable' }, { kind: 'work' }],
+    });
   });
 
   test('describes an unknown event by its keys and source, not its values', () => {

@@ -1,7 +1,11 @@
 import {
   AcceptVpcEndpointConnectionsCommand,
+  CreateVpcEndpointConnectionNotificationCommand,
+  DeleteVpcEndpointConnectionNotificationsCommand,
+  DescribeVpcEndpointConnectionNotificationsCommand,
   DescribeVpcEndpointConnectionsCommand,
   DescribeVpcEndpointServiceConfigurationsCommand,
+  DescribeVpcEndpointServicePermissionsCommand,
   EC2Client,
   RejectVpcEndpointConnectionsCommand,
   paginateDescribeVpcEndpointConnections,
@@ -442,5 +446,137 @@ describe('throttling', () => {
     expect(await failure(reject(serviceId))).toEqual({ name: 'RequestLimitExceeded', status: 503 });
     await new Promise((resolve) => setTimeout(resolve, 40));
     await reject(serviceId);
+  });
+});
+
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:vpce-guard-notifications';
+
+describe('endpoint connection notifications', () => {
+  const create = (serviceId: string, ClientToken?: string, events = ['Connect']) =>
+    client.send(
+      new CreateVpcEndpointConnectionNotificationCommand({
+        ServiceId: serviceId,
+        ConnectionNotificationArn: TOPIC,
+        ConnectionEvents: events,
+        ClientToken,
+      }),
+    );
+
+  test("are created, described by topic and service, and deleted, in the SDK's shapes", async () => {
+    const serviceId = ec2.addService();
+    const other = ec2.addService();
+    ec2.addNotification({ serviceId: other, topicArn: 'arn:aws:sns:eu-west-1:123456789012:other' });
+
+    const created = await create(serviceId, 'token-1');
+    expect(created.ClientToken).toBe('token-1');
+    expect(created.ConnectionNotification).toEqual({
+      ConnectionNotificationId: expect.stringMatching(/^vpce-nfn-[0-9a-f]{17}$/),
+      ServiceId: serviceId,
+      ConnectionNotificationType: 'Topic',
+      ConnectionNotificationArn: TOPIC,
+      ConnectionEvents: ['Connect'],
+      ConnectionNotificationState: 'Enabled',
+    });
+
+    const described = await client.send(
+      new DescribeVpcEndpointConnectionNotificationsCommand({
+        Filters: [{ Name: 'connection-notification-arn', Values: [TOPIC] }],
+      }),
+    );
+    expect(described.ConnectionNotificationSet).toEqual([created.ConnectionNotification]);
+    const id = created.ConnectionNotification!.ConnectionNotificationId!;
+
+    const deleted = await client.send(
+      new DeleteVpcEndpointConnectionNotificationsCommand({
+        ConnectionNotificationIds: [id, 'vpce-nfn-00000000000000000'],
+      }),
+    );
+    expect(deleted.Unsuccessful).toEqual([
+      {
+        ResourceId: 'vpce-nfn-00000000000000000',
+        Error: { Code: 'InvalidConnectionNotification.NotFound', Message: expect.any(String) },
+      },
+    ]);
+    expect(ec2.notifications().map((n) => n.ServiceId)).toEqual([other]);
+    expect(
+      ec2.calls.find((c) => c.action === 'DeleteVpcEndpointConnectionNotifications')?.params,
+    ).toEqual({ ConnectionNotificationId: [id, 'vpce-nfn-00000000000000000'] });
+  });
+
+  test('a repeated client token answers the first call and creates nothing; other parameters fail', async () => {
+    const serviceId = ec2.addService();
+    const first = await create(serviceId, 'token-1');
+    const again = await create(serviceId, 'token-1');
+    expect(again.ConnectionNotification).toEqual(first.ConnectionNotification);
+    expect(ec2.notifications()).toHaveLength(1);
+    expect(await failure(create(serviceId, 'token-1', ['Connect', 'Accept']))).toEqual({
+      name: 'IdempotentParameterMismatch',
+      status: 400,
+    });
+    await create(serviceId, 'token-2');
+    expect(ec2.notifications()).toHaveLength(2);
+  });
+
+  test('an unknown service or event is refused', async () => {
+    expect(await failure(create('vpce-svc-00000000000000000'))).toMatchObject({
+      name: 'InvalidVpcEndpointServiceId.NotFound',
+    });
+    const serviceId = ec2.addService();
+    expect(await failure(create(serviceId, undefined, ['Knock']))).toMatchObject({
+      name: 'InvalidParameterValue',
+    });
+  });
+
+  test('Create and Delete draw on the mutating bucket of 50', async () => {
+    ec2.setThrottling(true, { mutating: { ...EC2_BUCKETS.mutating, refillPerSecond: 0 } });
+    const serviceId = ec2.addService();
+    await Promise.all(Array.from({ length: 50 }, () => create(serviceId)));
+    expect(await failure(create(serviceId))).toEqual({ name: 'RequestLimitExceeded', status: 503 });
+  });
+});
+
+describe('service posture', () => {
+  test('DescribeVpcEndpointServiceConfigurations reports AcceptanceRequired as set', async () => {
+    const required = ec2.addService();
+    const automatic = ec2.addService(undefined, { acceptanceRequired: false });
+    const { ServiceConfigurations } = await client.send(
+      new DescribeVpcEndpointServiceConfigurationsCommand({}),
+    );
+    expect(ServiceConfigurations?.map((s) => [s.ServiceId, s.AcceptanceRequired])).toEqual([
+      [required, true],
+      [automatic, false],
+    ]);
+  });
+
+  test('DescribeVpcEndpointServicePermissions lists the allowed principals, * as All', async () => {
+    const serviceId = ec2.addService(undefined, {
+      allowedPrincipals: ['arn:aws:iam::111122223333:root', '*'],
+    });
+    const { AllowedPrincipals } = await client.send(
+      new DescribeVpcEndpointServicePermissionsCommand({ ServiceId: serviceId }),
+    );
+    expect(AllowedPrincipals).toEqual([
+      {
+        PrincipalType: 'Account',
+        Principal: 'arn:aws:iam::111122223333:root',
+        ServicePermissionId: expect.any(String),
+        ServiceId: serviceId,
+      },
+      {
+        PrincipalType: 'All',
+        Principal: '*',
+        ServicePermissionId: expect.any(String),
+        ServiceId: serviceId,
+      },
+    ]);
+    expect(
+      await failure(
+        client.send(
+          new DescribeVpcEndpointServicePermissionsCommand({
+            ServiceId: 'vpce-svc-00000000000000000',
+          }),
+        ),
+      ),
+    ).toMatchObject({ name: 'InvalidVpcEndpointServiceId.NotFound' });
   });
 });

@@ -1,0 +1,276 @@
+/**
+ * The sweep's upkeep, after the decisions: every protected service wired with its connection
+ * notification, and its posture read. Wiring is infrastructure, not a decision: it runs in dry
+ * run too. Nothing here may block a decision, so it runs last, only while the invocation has
+ * time, and what does not fit waits for the next sweep. On the stack's deletion, `unwire`
+ * removes what the wiring created.
+ *
+ * Logging and counting are report.ts's (`reportUpkeep`); this module only does and says what
+ * it did.
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Clock } from '../core/clock';
+import type { GuardConfig } from '../core/contract';
+import { listOwnedServices, type OwnedService } from '../core/ec2';
+import {
+  type ConnectionNotification,
+  createConnectNotification,
+  deleteNotifications,
+  describeTopicNotifications,
+  planWiring,
+  wiringToken,
+} from '../core/notifications';
+import { describeAllowedPrincipals } from '../core/posture';
+import { DeadlineExceededError, type TokenBucket } from '../core/rate-limiter';
+import { type ApiError, toApiError } from '../core/reconcile';
+
+/**
+ * A service's allowed principals change rarely, and `DescribeVpcEndpointServicePermissions`
+ * costs one call per service from EC2's Describe budget, which every tool in the account
+ * shares. So a container keeps what it read, reads a service again once its answer is older
+ * than PERMISSIONS_REFRESH_MS, and a sweep reads at most PERMISSIONS_READS_PER_SWEEP services,
+ * the never or least recently read first. Up to 120 services are each read every 30 minutes
+ * (20 per sweep, one sweep every 5 minutes); 500 services every 25 sweeps, about 2 hours.
+ */
+const PERMISSIONS_REFRESH_MS = 30 * 60_000;
+const PERMISSIONS_READS_PER_SWEEP = 20;
+
+/** Per container: whether each service's allowed principals include `*`, and when it was read. */
+export class PermissionsCache {
+  private readonly read = new Map<string, { everyone: boolean; at: number }>();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Whether `serviceId` allows every principal, as last read; undefined when never read. */
+  openToEveryone(serviceId: string): boolean | undefined {
+    return this.read.get(serviceId)?.everyone;
+  }
+
+  /**
+   * Reads the services never read or read over PERMISSIONS_REFRESH_MS ago, oldest first, at
+   * most PERMISSIONS_READS_PER_SWEEP of them, while `inTime()`. Returns the failures.
+   */
+  async refresh(
+    ec2: EC2Client,
+    serviceIds: readonly string[],
+    inTime: () => boolean,
+  ): Promise<{ serviceId: string; error: ApiError }[]> {
+    const now = this.clock.now();
+    const ageOf = (id: string) => now - (this.read.get(id)?.at ?? -Infinity);
+    const due = serviceIds
+      .filter((id) => ageOf(id) >= PERMISSIONS_REFRESH_MS)
+      .sort((a, b) => ageOf(b) - ageOf(a))
+      .slice(0, PERMISSIONS_READS_PER_SWEEP);
+    const failures: { serviceId: string; error: ApiError }[] = [];
+    for (const serviceId of due) {
+      if (!inTime()) break;
+      try {
+        const { everyone } = await describeAllowedPrincipals(ec2, serviceId);
+        this.read.set(serviceId, { everyone, at: this.clock.now() });
+      } catch (error) {
+        failures.push({ serviceId, error: toApiError(error) });
+      }
+    }
+    return failures;
+  }
+}
+
+export interface UpkeepDeps {
+  readonly config: Pick<GuardConfig, 'protectedServiceIds' | 'notificationTopicArn'>;
+  readonly ec2: EC2Client;
+  readonly clock: Clock;
+  readonly permissions: PermissionsCache;
+  /** The client-side copy of EC2's bucket that Create and Delete draw on. */
+  readonly wiringLimiter: TokenBucket;
+}
+
+/** A piece of upkeep that failed: for a service, or for all of them (listing, reading). */
+export interface UpkeepFailure {
+  readonly step: 'list services' | 'read notifications' | 'create' | 'delete' | 'read permissions';
+  readonly serviceId?: string;
+  readonly error: ApiError;
+}
+
+export interface WiringReport {
+  readonly topicArn: string;
+  readonly created: readonly { readonly serviceId: string; readonly notificationId?: string }[];
+  /** Surplus notifications deleted (a second one of a service, after two containers raced). */
+  readonly removed: readonly string[];
+  /** Services not wired yet: the invocation ran out of time; the next sweep wires them. */
+  readonly deferred: readonly string[];
+  /** Services the stack manages that have more than one notification: left as they are. */
+  readonly duplicated: readonly string[];
+  readonly disabled: readonly ConnectionNotification[];
+}
+
+export interface PostureReport {
+  /** Protected services whose `AcceptanceRequired` is false. */
+  readonly acceptingAutomatically: readonly string[];
+  /** Protected services whose allowed principals include `*`. */
+  readonly openToEveryone: readonly string[];
+  /** Protected services whose allowed principals this container has not read yet. */
+  readonly permissionsUnknown: readonly string[];
+}
+
+export interface UpkeepReport {
+  /** The protected services found; absent when they could not be listed. */
+  readonly services?: readonly OwnedService[];
+  /** Services `protectedServiceIds` lists that the account does not own (here). */
+  readonly notFound: readonly string[];
+  /** Absent without a topic to wire to, or when the notifications could not be read. */
+  readonly wiring?: WiringReport;
+  readonly posture?: PostureReport;
+  readonly failures: readonly UpkeepFailure[];
+}
+
+/**
+ * Wires and reads the posture of every protected service, or of `only` these (new services),
+ * while the invocation has time (`deadline`, epoch ms).
+ */
+export async function upkeep(
+  deps: UpkeepDeps,
+  deadline?: number,
+  only?: readonly string[],
+): Promise<UpkeepReport> {
+  const inTime = () => deadline === undefined || deps.clock.now() < deadline;
+  const failures: UpkeepFailure[] = [];
+  let owned: OwnedService[];
+  try {
+    owned = await listOwnedServices(deps.ec2, only);
+  } catch (error) {
+    failures.push({ step: 'list services', error: toApiError(error) });
+    return { notFound: [], failures };
+  }
+  const listed = deps.config.protectedServiceIds;
+  const services = listed ? owned.filter((s) => listed.includes(s.serviceId)) : owned;
+  const notFound =
+    listed && !only ? listed.filter((id) => !owned.some((s) => s.serviceId === id)) : [];
+  const ids = services.map((s) => s.serviceId);
+
+  const topicArn = deps.config.notificationTopicArn;
+  const wiring = topicArn ? await wire(deps, topicArn, ids, only, deadline, failures) : undefined;
+
+  failures.push(
+    ...(await deps.permissions.refresh(deps.ec2, ids, inTime)).map((f) => ({
+      step: 'read permissions' as const,
+      ...f,
+    })),
+  );
+  const posture: PostureReport = {
+    acceptingAutomatically: services
+      .filter((s) => s.acceptanceRequired === false)
+      .map((s) => s.serviceId),
+    openToEveryone: ids.filter((id) => deps.permissions.openToEveryone(id) === true),
+    permissionsUnknown: ids.filter((id) => deps.permissions.openToEveryone(id) === undefined),
+  };
+  return { services, notFound, ...(wiring ? { wiring } : {}), posture, failures };
+}
+
+async function wire(
+  deps: UpkeepDeps,
+  topicArn: string,
+  serviceIds: readonly string[],
+  only: readonly string[] | undefined,
+  deadline: number | undefined,
+  failures: UpkeepFailure[],
+): Promise<WiringReport | undefined> {
+  let existing: ConnectionNotification[];
+  try {
+    existing = await describeTopicNotifications(deps.ec2, topicArn, only);
+  } catch (error) {
+    failures.push({ step: 'read notifications', error: toApiError(error) });
+    return undefined;
+  }
+  const plan = planWiring(serviceIds, existing, new Set(deps.config.protectedServiceIds ?? []));
+
+  const created: WiringReport['created'][number][] = [];
+  const deferred: string[] = [];
+  for (const [index, serviceId] of plan.missing.entries()) {
+    if (!(await tokenInTime(deps.wiringLimiter, deadline))) {
+      deferred.push(...plan.missing.slice(index));
+      break;
+    }
+    try {
+      const token = wiringToken(serviceId, topicArn, deps.clock.now());
+      const notificationId = await createConnectNotification(deps.ec2, serviceId, topicArn, token);
+      created.push({ serviceId, ...(notificationId ? { notificationId } : {}) });
+    } catch (error) {
+      failures.push({ step: 'create', serviceId, error: toApiError(error) });
+    }
+  }
+
+  const removed: string[] = [];
+  if (plan.surplus.length > 0 && (await tokenInTime(deps.wiringLimiter, deadline))) {
+    try {
+      const unsuccessful = await deleteNotifications(deps.ec2, plan.surplus);
+      const kept = new Set(unsuccessful.map((u) => u.endpointId));
+      removed.push(...plan.surplus.filter((id) => !kept.has(id)));
+      for (const u of unsuccessful) {
+        failures.push({
+          step: 'delete',
+          error: { code: u.code, message: `${u.endpointId}: ${u.message}` },
+        });
+      }
+    } catch (error) {
+      failures.push({ step: 'delete', error: toApiError(error) });
+    }
+  }
+  return {
+    topicArn,
+    created,
+    removed,
+    deferred,
+    duplicated: plan.duplicated,
+    disabled: plan.disabled,
+  };
+}
+
+/** Waits for a token of `bucket`; false when it would come after the deadline. */
+async function tokenInTime(bucket: TokenBucket, deadline: number | undefined): Promise<boolean> {
+  try {
+    await bucket.take(deadline);
+    return true;
+  } catch (error) {
+    if (error instanceof DeadlineExceededError) return false;
+    throw error;
+  }
+}
+
+/** What removing the guard's notifications did. */
+export interface UnwireReport {
+  readonly topicArn?: string;
+  readonly deleted: readonly string[];
+  readonly failures: readonly UpkeepFailure[];
+}
+
+/**
+ * Deletes the notifications that point at the guard's topic, of the services it protects:
+ * those it created. Run when the stack is deleted, after CloudFormation has deleted the
+ * stack's own notifications and the triggers that could wire again. The topic comes from the
+ * guard's configuration, never from the event.
+ */
+export async function unwire(deps: UpkeepDeps): Promise<UnwireReport> {
+  const topicArn = deps.config.notificationTopicArn;
+  if (!topicArn) return { deleted: [], failures: [] };
+  const failures: UpkeepFailure[] = [];
+  try {
+    const listed = deps.config.protectedServiceIds;
+    const ids = (await describeTopicNotifications(deps.ec2, topicArn))
+      .filter((n) => n.serviceId && (!listed || listed.includes(n.serviceId)))
+      .map((n) => n.notificationId);
+    const unsuccessful = ids.length > 0 ? await deleteNotifications(deps.ec2, ids) : [];
+    // A notification deleted meanwhile is as good as deleted.
+    const left = unsuccessful.filter((u) => !/NotFound/i.test(u.code));
+    for (const u of left) {
+      failures.push({
+        step: 'delete',
+        error: { code: u.code, message: `${u.endpointId}: ${u.message}` },
+      });
+    }
+    const kept = new Set(left.map((u) => u.endpointId));
+    return { topicArn, deleted: ids.filter((id) => !kept.has(id)), failures };
+  } catch (error) {
+    failures.push({ step: 'delete', error: toApiError(error) });
+    return { topicArn, deleted: [], failures };
+  }
+}
