@@ -20,7 +20,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { renderGuardEnvironment } from '../core/contract';
-import { GUARD_ENTRY, GUARD_RUNTIME, guardBundling } from './bundling';
+import { GUARD_RUNTIME, type GuardCode, guardBundling, locateGuardCode } from './bundling';
 import { GUARD_TIMEOUT } from './delivery';
 import { endpointServiceArns } from './protected-services';
 
@@ -47,10 +47,12 @@ export interface GuardFunctionProps {
   readonly logRetention: logs.RetentionDays;
   readonly reservedConcurrency?: number;
   readonly tracing: boolean;
+  /** Where the function's code comes from. @default locateGuardCode() */
+  readonly code?: GuardCode;
 }
 
 export class GuardFunction extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   /** The guard's own permissions (the wiring's grants go to the role's default policy). */
@@ -65,14 +67,11 @@ export class GuardFunction extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
     this.policy = this.guardPolicy(props);
 
-    this.function = new nodejs.NodejsFunction(this, 'Handler', {
+    this.function = guardLambda(this, 'Handler', props.code ?? locateGuardCode(), {
       description:
         'vpce-guard: rejects endpoint connection requests that the policy does not allow',
-      entry: GUARD_ENTRY,
-      handler: 'handler',
       runtime: GUARD_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
-      bundling: guardBundling,
       memorySize: GUARD_MEMORY_MB,
       timeout: GUARD_TIMEOUT,
       role: this.role,
@@ -159,6 +158,33 @@ export class GuardFunction extends Construct {
     }
     return policy;
   }
+}
+
+/**
+ * The guard's function from its code: the same function either way (runtime, handler
+ * `index.handler`, environment), only where its code comes from differs. The package's
+ * pre-built bundle is taken as it is; the repository's sources are bundled at synth by the
+ * local esbuild, with the same settings (./bundling.ts).
+ */
+function guardLambda(
+  scope: Construct,
+  id: string,
+  code: GuardCode,
+  props: Omit<lambda.FunctionProps, 'code' | 'handler'>,
+): lambda.Function {
+  if (code.kind === 'prebundled') {
+    return new lambda.Function(scope, id, {
+      ...props,
+      code: lambda.Code.fromAsset(code.directory),
+      handler: 'index.handler',
+    });
+  }
+  return new nodejs.NodejsFunction(scope, id, {
+    ...props,
+    entry: code.entry,
+    handler: 'handler', // the bundle is index.mjs: NodejsFunction makes it `index.handler`
+    bundling: guardBundling,
+  });
 }
 
 /** How cdk-nag prints the ARN of every endpoint service of this account and Region. */

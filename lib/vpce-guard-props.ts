@@ -30,7 +30,7 @@ export interface VpceGuardProps {
    * @default - every endpoint service the account owns in the stack's Region, with no
    * connection notifications: the scheduled sweep finds new requests.
    */
-  readonly protectedServiceIds?: readonly string[];
+  readonly protectedServiceIds?: string[];
 
   /**
    * The SSM parameter that holds the policy.

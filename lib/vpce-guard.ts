@@ -10,7 +10,7 @@ import {
   Duration,
   aws_cloudwatch as cloudwatch,
   aws_kms as kms,
-  aws_lambda_nodejs as nodejs,
+  aws_lambda as lambda,
   aws_logs as logs,
   aws_sns as sns,
   aws_sqs as sqs,
@@ -46,7 +46,7 @@ const HINT_MAX_RECEIVE_COUNT = 10;
 
 export class VpceGuard extends Construct {
   /** The guard function. */
-  readonly guardFunction: nodejs.NodejsFunction;
+  readonly guardFunction: lambda.Function;
   /** The guard function's log group. */
   readonly logGroup: logs.LogGroup;
   /**
@@ -84,7 +84,7 @@ export class VpceGuard extends Construct {
    * One alarm per place where work can end up, named `<stack name>-<guard's path>-<role>`
    * (`VpceGuard-Guard-PolicyInvalid`); each description links to its runbook section.
    */
-  readonly alarms: readonly cloudwatch.Alarm[];
+  readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: VpceGuardProps = {}) {
     super(scope, id);

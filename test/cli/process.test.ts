@@ -1,23 +1,24 @@
 /**
- * The real `vpce-guard` command (package.json "bin": bin/cli.mjs) in a child process, with
- * the SDK's own credential chain: a profile from AWS_CONFIG_FILE, endpoints from the
- * environment, the local fakes behind them.
+ * The real `vpce-guard` command, built as the package ships it (package.json "bin": one
+ * bundled file, scripts/build.ts), in a child process, with the SDK's own credential chain: a
+ * profile from AWS_CONFIG_FILE, endpoints from the environment, the local fakes behind them.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { type AwsFakes, startAwsFakes } from '../../local-aws/fakes';
+import { buildCli } from '../../scripts/build';
 import { ACME, enforcePolicy, MALLORY, policyDir, writePolicy } from './fixtures';
 
-const BIN = path.join(__dirname, '..', '..', 'bin', 'cli.mjs');
-
+let cli: string;
 let fakes: AwsFakes;
 let home: string;
 
 beforeAll(async () => {
   fakes = await startAwsFakes({ region: 'eu-west-1' });
   home = policyDir();
+  cli = await buildCli(path.join(home, 'vpce-guard.mjs'));
   fs.writeFileSync(path.join(home, 'config'), '[profile ops]\nregion = ap-southeast-2\n');
   fs.writeFileSync(
     path.join(home, 'credentials'),
@@ -44,7 +45,8 @@ async function vpceGuard(...args: string[]) {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env });
+    // Run as the shell runs it: by its #! line, with node from PATH.
+    const { stdout, stderr } = await promisify(execFile)(cli, args, { env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
