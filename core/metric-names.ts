@@ -9,49 +9,52 @@ export const SERVICE_NAME = 'vpce-guard';
 /** Powertools adds this dimension to every metric. */
 export const METRICS_DIMENSIONS = { service: SERVICE_NAME } as const;
 
-export const MetricName = {
+/**
+ * The guard's metric names. A TypeScript enum, so that jsii offers it to Python too
+ * (`MetricName.POLICY_INVALID`); each value is the name in CloudWatch.
+ */
+export enum MetricName {
   /** Connections the policy was evaluated for (skipped states excluded). */
-  ConnectionsEvaluated: 'ConnectionsEvaluated',
+  CONNECTIONS_EVALUATED = 'ConnectionsEvaluated',
   /** Connections rejected (in enforce mode). */
-  ConnectionsRejected: 'ConnectionsRejected',
-  ConnectionsAccepted: 'ConnectionsAccepted',
+  CONNECTIONS_REJECTED = 'ConnectionsRejected',
+  CONNECTIONS_ACCEPTED = 'ConnectionsAccepted',
   /** In dry run: connections that enforce mode would have rejected or accepted. */
-  DryRunRejects: 'DryRunRejects',
-  DryRunAccepts: 'DryRunAccepts',
+  DRY_RUN_REJECTS = 'DryRunRejects',
+  DRY_RUN_ACCEPTS = 'DryRunAccepts',
   /** Connections the policy allows without accepting, or leaves pending for a human. */
-  ConnectionsKept: 'ConnectionsKept',
+  CONNECTIONS_KEPT = 'ConnectionsKept',
   /** Endpoints a Reject call did not reject: Unsuccessful entries and failed calls. */
-  RejectUnsuccessful: 'RejectUnsuccessful',
-  AcceptUnsuccessful: 'AcceptUnsuccessful',
+  REJECT_UNSUCCESSFUL = 'RejectUnsuccessful',
+  ACCEPT_UNSUCCESSFUL = 'AcceptUnsuccessful',
   /** Retry records sent to the retry queue. */
-  RetriesQueued: 'RetriesQueued',
+  RETRIES_QUEUED = 'RetriesQueued',
   /** Retry records given up on (exhausted or unreadable) and sent to the dead-letter queue. */
-  RetriesDeadLettered: 'RetriesDeadLettered',
+  RETRIES_DEAD_LETTERED = 'RetriesDeadLettered',
   /** The policy in SSM is unparsable or invalid. */
-  PolicyInvalid: 'PolicyInvalid',
+  POLICY_INVALID = 'PolicyInvalid',
   /** The policy parameter could not be read (missing, access denied, throttled). */
-  PolicyUnreadable: 'PolicyUnreadable',
+  POLICY_UNREADABLE = 'PolicyUnreadable',
   /** An event of a shape the guard does not know. */
-  UnknownTrigger: 'UnknownTrigger',
+  UNKNOWN_TRIGGER = 'UnknownTrigger',
   /** A dry run found that the guard lacks the permission to act. */
-  PermissionDenied: 'PermissionDenied',
+  PERMISSION_DENIED = 'PermissionDenied',
   /**
    * Decision events EventBridge did not take (after the guard's retries), or that the
    * invocation had no time left to publish: the decisions stand, their events are lost.
    */
-  DecisionEventsFailed: 'DecisionEventsFailed',
+  DECISION_EVENTS_FAILED = 'DecisionEventsFailed',
   /** The protected services a sweep found (a count of services, not one metric each). */
-  ServicesProtected: 'ServicesProtected',
+  SERVICES_PROTECTED = 'ServicesProtected',
   /**
    * Protected services whose `AcceptanceRequired` is false: EC2 accepts every request to them
    * before the guard can decide; only `revoke` can cut those connections later.
    */
-  ServicesAcceptingAutomatically: 'ServicesAcceptingAutomatically',
+  SERVICES_ACCEPTING_AUTOMATICALLY = 'ServicesAcceptingAutomatically',
   /** Protected services whose allowed principals include `*`: anyone may request a connection. */
-  ServicesOpenToEveryone: 'ServicesOpenToEveryone',
+  SERVICES_OPEN_TO_EVERYONE = 'ServicesOpenToEveryone',
   /** Endpoint connection notifications the guard created for protected services. */
-  NotificationsCreated: 'NotificationsCreated',
+  NOTIFICATIONS_CREATED = 'NotificationsCreated',
   /** Protected services the guard could not wire with a connection notification. */
-  NotificationWiringFailed: 'NotificationWiringFailed',
-} as const;
-export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+  NOTIFICATION_WIRING_FAILED = 'NotificationWiringFailed',
+}

@@ -98,7 +98,7 @@ export class DecisionPublisher {
     } catch (error) {
       // A bug here must not fail an invocation whose decisions are made.
       logger.error('Could not publish the decision events', { error: error as Error });
-      count(MetricName.DecisionEventsFailed, events.length);
+      count(MetricName.DECISION_EVENTS_FAILED, events.length);
       return { published: 0, failed: events.length, alreadyAnnounced: 0 };
     }
   }
@@ -145,7 +145,7 @@ export class DecisionPublisher {
         errors: [...new Set(failures)],
         endpointIds: failed.map((p) => p.event.detail.endpointId),
       });
-      count(MetricName.DecisionEventsFailed, failed.length);
+      count(MetricName.DECISION_EVENTS_FAILED, failed.length);
     } else {
       logger.debug('Decision events published', result);
     }

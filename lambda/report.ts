@@ -19,7 +19,7 @@ export function reportHint(hint: Hint): void {
 export function reportIgnored(work: Extract<Work, { kind: 'ignored' | 'unknown' }>): void {
   if (work.kind === 'unknown') {
     logger.warn('Ignoring an event of unknown shape', { seen: work.seen });
-    count(MetricName.UnknownTrigger, 1);
+    count(MetricName.UNKNOWN_TRIGGER, 1);
   } else {
     logger.info('Ignoring an event that does not concern the guard', { why: work.why });
   }
@@ -85,18 +85,18 @@ function countOutcomes(outcomes: readonly Outcome[]): void {
   const tally = (action: string, result: string) =>
     outcomes.filter((o) => o.decision.action === action && o.result === result).length;
   count(
-    MetricName.ConnectionsEvaluated,
+    MetricName.CONNECTIONS_EVALUATED,
     outcomes.filter((o) => o.decision.action !== 'skip').length,
   );
-  count(MetricName.ConnectionsRejected, tally('reject', 'done'));
-  count(MetricName.ConnectionsAccepted, tally('accept', 'done'));
-  count(MetricName.ConnectionsKept, tally('keep', 'none'));
-  count(MetricName.DryRunRejects, tally('reject', 'dryRun'));
-  count(MetricName.DryRunAccepts, tally('accept', 'dryRun'));
-  count(MetricName.RejectUnsuccessful, tally('reject', 'failed'));
-  count(MetricName.AcceptUnsuccessful, tally('accept', 'failed'));
+  count(MetricName.CONNECTIONS_REJECTED, tally('reject', 'done'));
+  count(MetricName.CONNECTIONS_ACCEPTED, tally('accept', 'done'));
+  count(MetricName.CONNECTIONS_KEPT, tally('keep', 'none'));
+  count(MetricName.DRY_RUN_REJECTS, tally('reject', 'dryRun'));
+  count(MetricName.DRY_RUN_ACCEPTS, tally('accept', 'dryRun'));
+  count(MetricName.REJECT_UNSUCCESSFUL, tally('reject', 'failed'));
+  count(MetricName.ACCEPT_UNSUCCESSFUL, tally('accept', 'failed'));
   count(
-    MetricName.PermissionDenied,
+    MetricName.PERMISSION_DENIED,
     outcomes.filter((o) => o.error?.code === 'UnauthorizedOperation').length,
   );
 }
@@ -146,9 +146,9 @@ export function reportUpkeep(report: UpkeepReport): void {
       });
     }
     unwired += wiring.disabled.length;
-    count(MetricName.NotificationsCreated, wiring.created.length);
+    count(MetricName.NOTIFICATIONS_CREATED, wiring.created.length);
   }
-  count(MetricName.NotificationWiringFailed, unwired);
+  count(MetricName.NOTIFICATION_WIRING_FAILED, unwired);
   if (!services || !posture) return;
 
   for (const serviceId of posture.acceptingAutomatically) {
@@ -166,9 +166,9 @@ export function reportUpkeep(report: UpkeepReport): void {
     openToEveryone: posture.openToEveryone,
     permissionsNotReadYet: posture.permissionsUnknown.length,
   });
-  gauge(MetricName.ServicesProtected, services.length);
-  gauge(MetricName.ServicesAcceptingAutomatically, posture.acceptingAutomatically.length);
-  gauge(MetricName.ServicesOpenToEveryone, posture.openToEveryone.length);
+  gauge(MetricName.SERVICES_PROTECTED, services.length);
+  gauge(MetricName.SERVICES_ACCEPTING_AUTOMATICALLY, posture.acceptingAutomatically.length);
+  gauge(MetricName.SERVICES_OPEN_TO_EVERYONE, posture.openToEveryone.length);
 }
 
 function logUpkeepFailure(failure: UpkeepFailure): void {

@@ -62,7 +62,7 @@ export async function deadLetter(body: string, reason: string, deps: RetryDeps):
     );
   }
   await sendMessages(deps.sqs, dlq, [{ body, attributes: { reason } }], deps.clock);
-  count(MetricName.RetriesDeadLettered, 1);
+  count(MetricName.RETRIES_DEAD_LETTERED, 1);
 }
 
 async function queueRetries(records: readonly RetryRecord[], deps: RetryDeps): Promise<void> {
@@ -72,7 +72,7 @@ async function queueRetries(records: readonly RetryRecord[], deps: RetryDeps): P
     delaySeconds: backoffSeconds(record.attempt, deps.random),
   }));
   await sendMessages(deps.sqs, deps.config.retryQueueUrl, messages, deps.clock);
-  count(MetricName.RetriesQueued, records.length);
+  count(MetricName.RETRIES_QUEUED, records.length);
   for (const record of records) {
     logger.info('Queued for retry', {
       serviceId: record.serviceId,

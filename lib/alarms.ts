@@ -186,11 +186,11 @@ export class GuardAlarms extends Construct {
       description: `A record in retry queue ${queues.retryQueue.queueName} has waited over an hour, though each is delayed 15 minutes at most: the queue's event source does not deliver to the ${fn}, or the guard keeps failing the records.`,
     });
     this.alarm(ALARMS.policyInvalid, {
-      metric: guardMetric(MetricName.PolicyInvalid),
+      metric: guardMetric(MetricName.POLICY_INVALID),
       description: `The content of the policy in ${parameter} is invalid (not JSON, or it fails validation): the ${fn} acts on the last valid policy it loaded, or on nothing. ${logGroup}`,
     });
     this.alarm(ALARMS.policyUnreadable, {
-      metric: guardMetric(MetricName.PolicyUnreadable),
+      metric: guardMetric(MetricName.POLICY_UNREADABLE),
       description: `The ${fn} could not read ${parameter} (missing, access denied, or throttled): it acts on the last valid policy it loaded, or on nothing. ${logGroup}`,
     });
     this.alarm(ALARMS.unsuccessful, {
@@ -199,7 +199,7 @@ export class GuardAlarms extends Construct {
       description: `For ${UNSUCCESSFUL_PERIODS} periods of 5 minutes, Reject or Accept calls of the ${fn} left endpoints unchanged (Unsuccessful entries or failed calls); they wait in retry queue ${queues.retryQueue.queueName}. ${logGroup}`,
     });
     this.alarm(ALARMS.permissionDenied, {
-      metric: guardMetric(MetricName.PermissionDenied),
+      metric: guardMetric(MetricName.PERMISSION_DENIED),
       description: `In dry run, the ${fn} found an endpoint service it may not reject or accept on: in enforce mode those calls would fail. ${logGroup}`,
     });
   }

@@ -54,30 +54,30 @@ export function guardDashboard(
     graph(
       'Connections',
       guard(
-        MetricName.ConnectionsEvaluated,
-        MetricName.ConnectionsRejected,
-        MetricName.ConnectionsAccepted,
-        MetricName.ConnectionsKept,
+        MetricName.CONNECTIONS_EVALUATED,
+        MetricName.CONNECTIONS_REJECTED,
+        MetricName.CONNECTIONS_ACCEPTED,
+        MetricName.CONNECTIONS_KEPT,
         // What enforce mode would do, during a dry run (not counted in Rejected/Accepted).
-        MetricName.DryRunRejects,
-        MetricName.DryRunAccepts,
+        MetricName.DRY_RUN_REJECTS,
+        MetricName.DRY_RUN_ACCEPTS,
       ),
     ),
-    graph('Unsuccessful', guard(MetricName.RejectUnsuccessful, MetricName.AcceptUnsuccessful)),
+    graph('Unsuccessful', guard(MetricName.REJECT_UNSUCCESSFUL, MetricName.ACCEPT_UNSUCCESSFUL)),
     graph(
       'Policy and triggers',
       guard(
-        MetricName.PolicyInvalid,
-        MetricName.PolicyUnreadable,
-        MetricName.PermissionDenied,
-        MetricName.UnknownTrigger,
+        MetricName.POLICY_INVALID,
+        MetricName.POLICY_UNREADABLE,
+        MetricName.PERMISSION_DENIED,
+        MetricName.UNKNOWN_TRIGGER,
       ),
     ),
   );
   dashboard.addWidgets(
     queueGraph('Hint queue (notifications, CloudTrail events)', queues.hintQueue),
     queueGraph('Retry queue', queues.retryQueue),
-    graph('Retries', guard(MetricName.RetriesQueued, MetricName.RetriesDeadLettered)),
+    graph('Retries', guard(MetricName.RETRIES_QUEUED, MetricName.RETRIES_DEAD_LETTERED)),
   );
   dashboard.addWidgets(
     graph('Dead-letter queues (messages)', [

@@ -30,8 +30,8 @@ export function unsuccessfulMetric(
   return new cloudwatch.MathExpression({
     expression: 'FILL(reject, 0) + FILL(accept, 0)',
     usingMetrics: {
-      reject: guardMetric(MetricName.RejectUnsuccessful),
-      accept: guardMetric(MetricName.AcceptUnsuccessful),
+      reject: guardMetric(MetricName.REJECT_UNSUCCESSFUL),
+      accept: guardMetric(MetricName.ACCEPT_UNSUCCESSFUL),
     },
     label: 'Unsuccessful (reject + accept)',
     period: METRIC_PERIOD,

@@ -188,27 +188,27 @@ export class VpceGuard extends Construct {
 
   /** Connections the policy was evaluated for. */
   metricConnectionsEvaluated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return guardMetric(MetricName.ConnectionsEvaluated, props);
+    return guardMetric(MetricName.CONNECTIONS_EVALUATED, props);
   }
 
   /** Connections rejected, in enforce mode (a dry run counts `DryRunRejects` instead). */
   metricConnectionsRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return guardMetric(MetricName.ConnectionsRejected, props);
+    return guardMetric(MetricName.CONNECTIONS_REJECTED, props);
   }
 
   /** Connections accepted, in enforce mode (a dry run counts `DryRunAccepts` instead). */
   metricConnectionsAccepted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return guardMetric(MetricName.ConnectionsAccepted, props);
+    return guardMetric(MetricName.CONNECTIONS_ACCEPTED, props);
   }
 
   /** Times the policy in SSM was unparsable or invalid. */
   metricPolicyInvalid(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return guardMetric(MetricName.PolicyInvalid, props);
+    return guardMetric(MetricName.POLICY_INVALID, props);
   }
 
   /** Times the policy parameter could not be read (missing, access denied, throttled). */
   metricPolicyUnreadable(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return guardMetric(MetricName.PolicyUnreadable, props);
+    return guardMetric(MetricName.POLICY_UNREADABLE, props);
   }
 
   /** Endpoints a Reject or Accept call left unchanged (RejectUnsuccessful + AcceptUnsuccessful). */

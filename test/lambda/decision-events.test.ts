@@ -182,7 +182,7 @@ test('what EventBridge still refuses is counted as DecisionEventsFailed and logg
 
   expect(result).toEqual({ published: 1, failed: 2, alreadyAnnounced: 0 });
   expect(eventBridge.count('PutEvents')).toBe(3);
-  expect(addMetric).toHaveBeenCalledWith(MetricName.DecisionEventsFailed, 'Count', 2);
+  expect(addMetric).toHaveBeenCalledWith(MetricName.DECISION_EVENTS_FAILED, 'Count', 2);
 });
 
 test('a PutEvents call that fails whole fails its batch, not the invocation', async () => {
