@@ -69,6 +69,18 @@ export const ALARMS = {
     runbook: 'Rejects or accepts unsuccessful',
   },
   permissionDenied: { role: 'PermissionDenied', runbook: 'Permission denied' },
+  decisionEventsFailed: {
+    role: 'DecisionEventsFailed',
+    runbook: 'Decision events not published',
+  },
+  notificationWiringFailed: {
+    role: 'NotificationWiringFailed',
+    runbook: 'Notification wiring failed',
+  },
+  acceptingAutomatically: {
+    role: 'ServiceAcceptsAutomatically',
+    runbook: 'Service accepts connections automatically',
+  },
 } as const;
 type AlarmSpec = (typeof ALARMS)[keyof typeof ALARMS];
 
@@ -117,6 +129,8 @@ export function checkRunbookBaseUrl(url: string): string {
 const RETRY_MAX_AGE = Duration.hours(1);
 /** Unsuccessful must persist this many periods (of 5 minutes) before it pages. */
 const UNSUCCESSFUL_PERIODS = 3;
+/** A wiring failure must persist two sweeps: one throttled call is not worth a page. */
+const WIRING_PERIODS = 2;
 
 export interface GuardAlarmsProps {
   readonly guardFunction: lambda.IFunction;
@@ -125,6 +139,8 @@ export interface GuardAlarmsProps {
   readonly policyParameterName: string;
   readonly maxAttempts: number;
   readonly alarmTopic: sns.ITopic;
+  /** The topic the guard wires every protected service's connection notification to. */
+  readonly notificationTopic: sns.ITopic;
   /** The runbook's URL, without a fragment (checked by `checkRunbookBaseUrl`). */
   readonly runbookBaseUrl: string;
 }
@@ -202,6 +218,21 @@ export class GuardAlarms extends Construct {
       metric: guardMetric(MetricName.PERMISSION_DENIED),
       description: `In dry run, the ${fn} found an endpoint service it may not reject or accept on: in enforce mode those calls would fail. ${logGroup}`,
     });
+    this.alarm(ALARMS.notificationWiringFailed, {
+      metric: guardMetric(MetricName.NOTIFICATION_WIRING_FAILED),
+      evaluationPeriods: WIRING_PERIODS,
+      description: `For ${WIRING_PERIODS} periods of 5 minutes, the ${fn} could not give every protected service its endpoint connection notification to topic ${props.notificationTopic.topicName}: requests to those services wait for the next sweep instead of reaching the guard at once. ${logGroup}`,
+    });
+    this.alarm(ALARMS.acceptingAutomatically, {
+      metric: guardMetric(MetricName.SERVICES_ACCEPTING_AUTOMATICALLY, {
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      description: `A protected endpoint service does not require acceptance: EC2 accepts every connection request to it before the ${fn} can reject one. ${logGroup}`,
+    });
+    this.alarm(ALARMS.decisionEventsFailed, {
+      metric: guardMetric(MetricName.DECISION_EVENTS_FAILED),
+      description: `The ${fn} made decisions whose events it could not publish to EventBridge (refused, throttled, or no time left): the decisions stand, but rules on their events did not see them. ${logGroup}`,
+    });
   }
 
   private deadLetterAlarm(spec: AlarmSpec, queue: sqs.IQueue, description: string) {
@@ -247,7 +278,8 @@ export class GuardAlarms extends Construct {
       // No data is the good case for every alarm here: SQS stops publishing metrics for a
       // queue that stays empty, Lambda publishes Errors only when invoked, and the guard
       // emits PolicyInvalid, PolicyUnreadable, PermissionDenied and Unsuccessful only when
-      // they happen.
+      // they happen. (A sweep emits ServicesAcceptingAutomatically every time, 0 included; a
+      // sweep that did not run is the Errors and queue alarms' business.)
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription,
     });

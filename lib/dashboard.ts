@@ -77,7 +77,15 @@ export function guardDashboard(
   dashboard.addWidgets(
     queueGraph('Hint queue (notifications, CloudTrail events)', queues.hintQueue),
     queueGraph('Retry queue', queues.retryQueue),
-    graph('Retries', guard(MetricName.RETRIES_QUEUED, MetricName.RETRIES_DEAD_LETTERED)),
+    graph(
+      'Retries and decision events',
+      guard(
+        MetricName.RETRIES_QUEUED,
+        MetricName.RETRIES_DEAD_LETTERED,
+        // Decisions whose events EventBridge did not take (docs/events.md).
+        MetricName.DECISION_EVENTS_FAILED,
+      ),
+    ),
   );
   dashboard.addWidgets(
     graph('Dead-letter queues (messages)', [
@@ -97,6 +105,21 @@ export function guardDashboard(
       fn.metricDuration({ ...functionMetric, statistic: 'p99' }),
       fn.metricDuration({ ...functionMetric, statistic: 'Maximum' }),
     ]),
+  );
+  const half = (title: string, metrics: cloudwatch.IMetric[]) =>
+    new cloudwatch.GraphWidget({ title, left: metrics, width: FULL_WIDTH / 2, height: HEIGHT });
+  const level = (name: MetricName) => guardMetric(name, { statistic: cloudwatch.Stats.MAXIMUM });
+  dashboard.addWidgets(
+    // Counts of services, measured by each sweep: a level, so the maximum of the period.
+    half('Service posture (services)', [
+      level(MetricName.SERVICES_PROTECTED),
+      level(MetricName.SERVICES_ACCEPTING_AUTOMATICALLY),
+      level(MetricName.SERVICES_OPEN_TO_EVERYONE),
+    ]),
+    half(
+      'Connection notifications',
+      guard(MetricName.NOTIFICATIONS_CREATED, MetricName.NOTIFICATION_WIRING_FAILED),
+    ),
   );
   dashboard.addWidgets(
     new cloudwatch.AlarmStatusWidget({

@@ -9,17 +9,21 @@
 import {
   Duration,
   Validations,
+  aws_dynamodb as dynamodb,
+  aws_events as events,
   aws_iam as iam,
   aws_kms as kms,
   aws_lambda as lambda,
   aws_lambda_destinations as destinations,
   aws_lambda_nodejs as nodejs,
   aws_logs as logs,
+  aws_sns as sns,
   aws_sqs as sqs,
   aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { renderGuardEnvironment } from '../core/contract';
+import { SET_MANIFESTS_PATH, SET_PARTS_PATH } from '../core/policy-parameter';
 import { GUARD_RUNTIME, type GuardCode, guardBundling, locateGuardCode } from './bundling';
 import { GUARD_TIMEOUT } from './delivery';
 import { endpointServiceArns } from './protected-services';
@@ -47,8 +51,20 @@ export interface GuardFunctionProps {
   readonly logRetention: logs.RetentionDays;
   readonly reservedConcurrency?: number;
   readonly tracing: boolean;
+  /** Where the guard publishes its decisions (docs/events.md). @default the default bus */
+  readonly decisionEventBus?: events.IEventBus;
+  /**
+   * Which one-time decision events were published.
+   * @default - none: each container remembers its own announcements
+   */
+  readonly announcementTable?: dynamodb.ITable;
   /** Where the function's code comes from. @default locateGuardCode() */
   readonly code?: GuardCode;
+  /**
+   * The topic every protected service's connection notification points at: the guard
+   * creates those that are missing (and deletes them with the stack).
+   */
+  readonly notificationTopic?: sns.ITopic;
 }
 
 export class GuardFunction extends Construct {
@@ -57,6 +73,8 @@ export class GuardFunction extends Construct {
   readonly logGroup: logs.LogGroup;
   /** The guard's own permissions (the wiring's grants go to the role's default policy). */
   readonly policy: iam.Policy;
+  /** Where the function publishes its decision events. */
+  readonly decisionEventBus: events.IEventBus;
 
   constructor(scope: Construct, id: string, props: GuardFunctionProps) {
     super(scope, id);
@@ -65,6 +83,9 @@ export class GuardFunction extends Construct {
       description: 'vpce-guard function',
     });
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
+    this.decisionEventBus =
+      props.decisionEventBus ??
+      events.EventBus.fromEventBusName(this, 'DefaultEventBus', DEFAULT_EVENT_BUS);
     this.policy = this.guardPolicy(props);
 
     this.function = guardLambda(this, 'Handler', props.code ?? locateGuardCode(), {
@@ -76,7 +97,7 @@ export class GuardFunction extends Construct {
       timeout: GUARD_TIMEOUT,
       role: this.role,
       logGroup: this.logGroup,
-      environment: guardEnvironment(props),
+      environment: guardEnvironment(props, this.decisionEventBus),
       tracing: props.tracing ? lambda.Tracing.ACTIVE : undefined,
       reservedConcurrentExecutions: props.reservedConcurrency,
       retryAttempts: ASYNC_RETRY_ATTEMPTS,
@@ -103,6 +124,7 @@ export class GuardFunction extends Construct {
         actions: [
           'ec2:DescribeVpcEndpointConnections',
           'ec2:DescribeVpcEndpointServiceConfigurations',
+          'ec2:DescribeVpcEndpointConnectionNotifications',
         ],
         resources: ['*'],
       }),
@@ -111,10 +133,32 @@ export class GuardFunction extends Construct {
         actions: ['ec2:RejectVpcEndpointConnections', 'ec2:AcceptVpcEndpointConnections'],
         resources: serviceArns,
       }),
+      // The posture: a service's allowed principals (resource type vpc-endpoint-service).
+      new iam.PolicyStatement({
+        sid: 'ReadServicePermissions',
+        actions: ['ec2:DescribeVpcEndpointServicePermissions'],
+        resources: serviceArns,
+      }),
+      // Wiring: the Service Authorization Reference gives both actions the optional resource
+      // types vpc-endpoint and vpc-endpoint-service; naming the services only keeps the guard
+      // from touching a notification of anyone's endpoint, or of a service it does not protect.
+      ...(props.notificationTopic
+        ? [
+            new iam.PolicyStatement({
+              sid: 'WireConnectionNotifications',
+              actions: [
+                'ec2:CreateVpcEndpointConnectionNotification',
+                'ec2:DeleteVpcEndpointConnectionNotifications',
+              ],
+              resources: serviceArns,
+            }),
+          ]
+        : []),
       new iam.PolicyStatement({
         sid: 'ReadPolicy',
-        actions: ['ssm:GetParameter'],
-        resources: [props.policyParameter.parameterArn],
+        // GetParameters: the principal sets' manifests and parts, ten at a time.
+        actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+        resources: policyParameterArns(props.policyParameter.parameterArn),
       }),
       ...(props.policyParameterKey
         ? [
@@ -122,10 +166,13 @@ export class GuardFunction extends Construct {
               sid: 'DecryptPolicy',
               actions: ['kms:Decrypt'],
               resources: [props.policyParameterKey.keyArn],
-              // Only for this parameter: Parameter Store sends its ARN as encryption context.
+              // Only for the policy and its sets: Parameter Store sends a parameter's ARN as
+              // encryption context.
               conditions: {
-                StringEquals: {
-                  'kms:EncryptionContext:PARAMETER_ARN': props.policyParameter.parameterArn,
+                StringLike: {
+                  'kms:EncryptionContext:PARAMETER_ARN': policyParameterArns(
+                    props.policyParameter.parameterArn,
+                  ),
                 },
               },
             }),
@@ -137,6 +184,20 @@ export class GuardFunction extends Construct {
         resources: [props.retryQueue.queueArn, props.retryDeadLetterQueue.queueArn],
       }),
       new iam.PolicyStatement({
+        sid: 'PublishDecisionEvents',
+        actions: ['events:PutEvents'],
+        resources: [this.decisionEventBus.eventBusArn],
+      }),
+      ...(props.announcementTable
+        ? [
+            new iam.PolicyStatement({
+              sid: 'RememberAnnouncements',
+              actions: ['dynamodb:PutItem'],
+              resources: [props.announcementTable.tableArn],
+            }),
+          ]
+        : []),
+      new iam.PolicyStatement({
         sid: 'WriteOwnLogs',
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [this.logGroup.logGroupArn],
@@ -147,13 +208,20 @@ export class GuardFunction extends Construct {
     Validations.of(policy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ec2:DescribeVpcEndpointConnections and ec2:DescribeVpcEndpointServiceConfigurations have no resource type (Service Authorization Reference): IAM accepts only "*" for them.',
+        'ec2:DescribeVpcEndpointConnections, ec2:DescribeVpcEndpointServiceConfigurations and ec2:DescribeVpcEndpointConnectionNotifications have no resource type (Service Authorization Reference): IAM accepts only "*" for them.',
     });
+    for (const path of [SET_MANIFESTS_PATH, SET_PARTS_PATH]) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${setParametersFinding(props.policyParameter.parameterName, path)}]`,
+        reason:
+          'The principal sets the policy names are parameters under the policy parameter’s own path (<policy>/sets/<set>, <policy>/set-parts/<set>/<version>/<n>), written by vpce-guard sets after deploy: their names are not known to the stack, so the guard may read (and decrypt) any parameter under these two paths, and nothing else.',
+      });
+    }
     if (props.protectedServiceIds.length === 0) {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${WILDCARD_SERVICE_ARN_FINDING}]`,
         reason:
-          'No protectedServiceIds: the guard protects every endpoint service of this account and Region, so Reject/Accept apply to vpc-endpoint-service/* of this account and Region only.',
+          'No protectedServiceIds: the guard protects every endpoint service of this account and Region, so Reject/Accept, reading allowed principals and wiring connection notifications apply to vpc-endpoint-service/* of this account and Region only.',
       });
     }
     return policy;
@@ -187,12 +255,31 @@ function guardLambda(
   });
 }
 
+/** The account's default event bus, in every Region. */
+export const DEFAULT_EVENT_BUS = 'default';
+
+/**
+ * The policy parameter and its principal sets' parameters (core/policy-parameter.ts: the
+ * manifests under `<policy>/sets/`, the parts under `<policy>/set-parts/`), and nothing else.
+ */
+function policyParameterArns(policyArn: string): string[] {
+  return [policyArn, `${policyArn}/${SET_MANIFESTS_PATH}/*`, `${policyArn}/${SET_PARTS_PATH}/*`];
+}
+
+/** How cdk-nag prints the ARN of every parameter under `<policy>/<path>/`. */
+function setParametersFinding(policyName: string, path: string): string {
+  return `arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/${policyName.replace(/^\//, '')}/${path}/*`;
+}
+
 /** How cdk-nag prints the ARN of every endpoint service of this account and Region. */
 const WILDCARD_SERVICE_ARN_FINDING =
   'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*';
 
 /** The guard's environment (core/contract.ts). */
-function guardEnvironment(props: GuardFunctionProps): Record<string, string> {
+function guardEnvironment(
+  props: GuardFunctionProps,
+  decisionEventBus: events.IEventBus,
+): Record<string, string> {
   return renderGuardEnvironment({
     policyParameterName: props.policyParameter.parameterName,
     retryQueueUrl: props.retryQueue.queueUrl,
@@ -201,5 +288,9 @@ function guardEnvironment(props: GuardFunctionProps): Record<string, string> {
     policyCacheSeconds: props.policyCacheSeconds,
     rejectBatchSize: props.rejectBatchSize,
     maxAttempts: props.maxAttempts,
+    notificationTopicArn: props.notificationTopic?.topicArn,
+    // The ARN works for a bus of this account and of another alike.
+    eventBusName: decisionEventBus.eventBusArn,
+    announcementTableName: props.announcementTable?.tableName,
   });
 }

@@ -2,9 +2,11 @@
  * Everything that reaches the guard. Each trigger is only a hint: the guard re-reads the truth
  * from EC2, so a lost or duplicated trigger costs at most a delay until the next sweep.
  *
- * - Endpoint connection notifications (SNS, event `Connect`) for each configured service, and
- *   CloudTrail `CreateVpcEndpoint` events on the default bus (same account or forwarded), go
- *   to the hint queue. Its event source hands a burst to the guard in a few large batches, at
+ * - Endpoint connection notifications (SNS, event `Connect`) for each configured service (the
+ *   guard creates those of the others), CloudTrail `CreateVpcEndpoint` events on the default
+ *   bus (same account or forwarded), and the provider's own
+ *   `CreateVpcEndpointServiceConfiguration` events (a new service to wire), go to the hint
+ *   queue. Its event source hands a burst to the guard in a few large batches, at
  *   most two at a time: one container per request would each have its own token bucket, and
  *   together they would overrun EC2's account-wide ones with throttled and duplicate calls.
  * - A scheduled sweep of every protected service, and `Parameter Store Change` of the policy
@@ -28,6 +30,7 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { policyParameter, setManifestPrefix } from '../core/policy-parameter';
 import { EVENT_DELIVERY, HINT_SOURCE, RETRY_SOURCE } from './delivery';
 import { deadLetterQueue } from './queues';
 
@@ -49,6 +52,8 @@ export class GuardTriggers extends Construct {
   /** Notifications that SNS could not deliver to the hint queue. */
   readonly subscriptionDeadLetterQueue: sqs.Queue;
   readonly endpointCreatedRule: events.Rule;
+  /** CloudTrail `CreateVpcEndpointServiceConfiguration`: a new service, wired at once. */
+  readonly serviceCreatedRule: events.Rule;
   readonly scheduleRule: events.Rule;
   readonly policyChangedRule: events.Rule;
 
@@ -106,18 +111,38 @@ export class GuardTriggers extends Construct {
       },
       targets: [new targets.SqsQueue(hintQueue, delivery)],
     });
+    // The provider's own call, recorded in its own account: a new service is wired and
+    // reconciled within seconds instead of at the next sweep. A failed call created nothing.
+    this.serviceCreatedRule = new events.Rule(this, 'ServiceCreatedRule', {
+      description:
+        'vpce-guard: an endpoint service was created (CloudTrail CreateVpcEndpointServiceConfiguration)',
+      eventPattern: {
+        source: ['aws.ec2'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['ec2.amazonaws.com'],
+          eventName: ['CreateVpcEndpointServiceConfiguration'],
+          errorCode: events.Match.doesNotExist(),
+        },
+      },
+      targets: [new targets.SqsQueue(hintQueue, delivery)],
+    });
     // The guard sweeps every protected service on a `Scheduled Event`.
     this.scheduleRule = new events.Rule(this, 'ScheduleRule', {
       description: 'vpce-guard: sweep every protected endpoint service',
       schedule: events.Schedule.rate(props.reconcileSchedule),
       targets: [invokeGuard()],
     });
+    // The policy, or the manifest of one of its principal sets (a set's commit point); not
+    // the sets' parts, which a push writes before its manifest names them (dozens of events).
+    // The event names the parameter by name, even when the guard reads it by ARN.
+    const policy = policyParameter(props.policyParameterName);
     this.policyChangedRule = new events.Rule(this, 'PolicyChangedRule', {
-      description: 'vpce-guard: the policy parameter changed',
+      description: 'vpce-guard: the policy parameter or one of its principal sets changed',
       eventPattern: {
         source: ['aws.ssm'],
         detailType: ['Parameter Store Change'],
-        detail: { name: [props.policyParameterName] },
+        detail: { name: [policy.name, { prefix: setManifestPrefix(policy) }] },
       },
       targets: [invokeGuard()],
     });

@@ -9,6 +9,9 @@
 import {
   Duration,
   aws_cloudwatch as cloudwatch,
+  aws_dynamodb as dynamodb,
+  aws_ec2 as ec2,
+  aws_events as events,
   aws_kms as kms,
   aws_lambda as lambda,
   aws_logs as logs,
@@ -17,11 +20,14 @@ import {
   aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { DECISION_EVENT_DETAIL_TYPE, DECISION_EVENT_SOURCE } from '../core/decision-event';
 import { MetricName } from '../core/metric-names';
 import { GuardAlarms } from './alarms';
+import { announcementTable } from './announcement-table';
 import { guardDashboard } from './dashboard';
 import { GuardFunction } from './guard-function';
 import { guardMetric, unsuccessfulMetric } from './metrics';
+import { NotificationCleanup } from './notification-cleanup';
 import { PolicyParameter } from './policy-parameter';
 import { endpointServiceArns } from './protected-services';
 import { deadLetterQueue, eventSourceQueue, type GuardQueues } from './queues';
@@ -45,6 +51,11 @@ const HINT_RETENTION = Duration.days(4);
 const HINT_MAX_RECEIVE_COUNT = 10;
 
 export class VpceGuard extends Construct {
+  /** The `source` of the guard's decision events (docs/events.md). */
+  static readonly DECISION_EVENT_SOURCE: string = DECISION_EVENT_SOURCE;
+  /** The `detail-type` of the guard's decision events (docs/events.md). */
+  static readonly DECISION_EVENT_DETAIL_TYPE: string = DECISION_EVENT_DETAIL_TYPE;
+
   /** The guard function. */
   readonly guardFunction: lambda.Function;
   /** The guard function's log group. */
@@ -79,6 +90,10 @@ export class VpceGuard extends Construct {
   readonly policyParameter: ssm.IStringParameter;
   /** The policy parameter's name. */
   readonly policyParameterName: string;
+  /** Where the guard publishes its decision events: `decisionEventBus`, or the default bus. */
+  readonly decisionEventBus: events.IEventBus;
+  /** Which one-time decision events (kept pending, dry run) were published already. */
+  readonly announcementTable: dynamodb.Table;
   readonly dashboard: cloudwatch.Dashboard;
   /**
    * One alarm per place where work can end up, named `<stack name>-<guard's path>-<role>`
@@ -125,6 +140,8 @@ export class VpceGuard extends Construct {
       "the guard's asynchronous invocations (Lambda on-failure destination)",
     );
 
+    this.announcementTable = announcementTable(this, 'AnnouncementTable');
+
     const guard = new GuardFunction(this, 'Function', {
       protectedServiceIds: serviceIds,
       policyParameter: policy.parameter,
@@ -138,8 +155,12 @@ export class VpceGuard extends Construct {
       logRetention: settings.logRetention,
       reservedConcurrency: settings.reservedConcurrency,
       tracing: settings.tracing,
+      decisionEventBus: props.decisionEventBus,
+      announcementTable: this.announcementTable,
+      notificationTopic: this.notificationTopic,
     });
     this.guardFunction = guard.function;
+    this.decisionEventBus = guard.decisionEventBus;
     this.logGroup = guard.logGroup;
     // The first sweep must find the policy, or it would report PolicyUnreadable.
     if (policy.creation) this.guardFunction.node.addDependency(policy.creation);
@@ -155,6 +176,20 @@ export class VpceGuard extends Construct {
     });
     this.eventsDeadLetterQueue = triggers.eventsDeadLetterQueue;
     this.subscriptionDeadLetterQueue = triggers.subscriptionDeadLetterQueue;
+
+    // Removes the notifications the guard created when the stack is deleted, once nothing can
+    // invoke the guard any more and the stack's own notifications are gone.
+    new NotificationCleanup(this, 'NotificationCleanup', {
+      guardFunction: this.guardFunction,
+      notificationTopic: this.notificationTopic,
+      logRetention: settings.logRetention,
+      deletedFirst: [
+        ...triggers.node.children.filter(
+          (c) => c instanceof events.Rule || c instanceof ec2.CfnVPCEndpointConnectionNotification,
+        ),
+        ...this.guardFunction.node.children.filter((c) => c instanceof lambda.EventSourceMapping),
+      ],
+    });
 
     const queues: GuardQueues = {
       hintQueue: this.hintQueue,
@@ -172,6 +207,7 @@ export class VpceGuard extends Construct {
       policyParameterName: settings.policyParameterName,
       maxAttempts: settings.maxAttempts,
       alarmTopic: this.alarmTopic,
+      notificationTopic: this.notificationTopic,
       runbookBaseUrl: settings.runbookBaseUrl,
     }).alarms;
     this.dashboard = guardDashboard(this, 'Dashboard', {
@@ -179,6 +215,27 @@ export class VpceGuard extends Construct {
       queues,
       alarms: this.alarms,
     });
+  }
+
+  /**
+   * A rule on the decision bus for the guard's decision events (docs/events.md), as CDK's
+   * `onEvent` methods make them: `options.eventPattern` narrows the pattern (a `detail` of
+   * `{ decision: ['reject'] }`, say), `options.target` receives the events.
+   */
+  onDecision(id: string, options: events.OnEventOptions = {}): events.Rule {
+    const rule = new events.Rule(this, id, {
+      description: options.description,
+      ruleName: options.ruleName,
+      crossStackScope: options.crossStackScope,
+      eventBus: this.decisionEventBus,
+      eventPattern: options.eventPattern,
+    });
+    rule.addEventPattern({
+      source: [DECISION_EVENT_SOURCE],
+      detailType: [DECISION_EVENT_DETAIL_TYPE],
+    });
+    if (options.target) rule.addTarget(options.target);
+    return rule;
   }
 
   /** One of the guard's metrics (namespace `VpceGuard`, dimension `service`), summed per 5 minutes. */

@@ -21,6 +21,8 @@ describe('the guard function', () => {
       POLICY_CACHE_SECONDS: '60',
       REJECT_BATCH_SIZE: '50',
       MAX_ATTEMPTS: '5',
+      // The topic every protected service's connection notification must point at.
+      NOTIFICATION_TOPIC_ARN: stack.resolve(guard.notificationTopic.topicArn),
       POWERTOOLS_LOG_LEVEL: 'INFO',
       POWERTOOLS_SERVICE_NAME: 'vpce-guard',
       POWERTOOLS_METRICS_NAMESPACE: 'VpceGuard',

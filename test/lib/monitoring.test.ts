@@ -70,8 +70,14 @@ describe('the alarms', () => {
 
   const isAge = (alarm: Json) => alarm.MetricName === 'ApproximateAgeOfOldestMessage';
 
-  test('are eleven, each acting on the alarm topic and quiet when there is no data', () => {
-    expect(alarms).toHaveLength(11);
+  test('are one per role in ALARMS, each acting on the alarm topic and quiet when there is no data', () => {
+    const roles = alarms.map((alarm) => String(alarm.AlarmName).split('-').pop());
+    expect(roles.sort()).toEqual(
+      Object.values(ALARMS)
+        .map((a) => a.role)
+        .sort(),
+    );
+    expect(roles).toContain('DecisionEventsFailed');
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([resolve(guard.alarmTopic.topicArn)]);
       expect(alarm.TreatMissingData).toBe('notBreaching');
@@ -139,6 +145,28 @@ describe('the alarms', () => {
     },
   );
 
+  test('fire when wiring a service fails two sweeps in a row', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'VpceGuard',
+      MetricName: 'NotificationWiringFailed',
+      Dimensions: guardDimension,
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 2,
+    });
+  });
+
+  test('fire while a protected service accepts connections automatically (a level: its maximum)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'VpceGuard',
+      MetricName: 'ServicesAcceptingAutomatically',
+      Dimensions: guardDimension,
+      Statistic: 'Maximum',
+      EvaluationPeriods: 1,
+      Threshold: 1,
+    });
+  });
+
   test('fire when RejectUnsuccessful + AcceptUnsuccessful persists three periods of 5 minutes', () => {
     const stat = (metricName: string) => ({
       Metric: { Namespace: 'VpceGuard', MetricName: metricName, Dimensions: guardDimension },
@@ -158,16 +186,19 @@ describe('the alarms', () => {
   test('are named <stack>-<guard>-<role>: stable, readable, and unique per account and Region', () => {
     expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
       [
+        'DecisionEventsFailed',
         'EventsDeadLetterQueue',
         'FunctionErrors',
         'HintDeadLetterQueue',
         'InvocationFailureQueue',
+        'NotificationWiringFailed',
         'PermissionDenied',
         'PolicyInvalid',
         'PolicyUnreadable',
         'RejectsOrAcceptsUnsuccessful',
         'RetryDeadLetterQueue',
         'RetryQueueNotDraining',
+        'ServiceAcceptsAutomatically',
         'SubscriptionDeadLetterQueue',
       ].map((role) => `VpceGuard-Guard-${role}`),
     );
@@ -190,8 +221,9 @@ describe('the alarms', () => {
     new VpceGuard(other, 'Production', props);
 
     const all = [...names(shared), ...names(other)];
-    expect(all).toHaveLength(33);
-    expect(new Set(all).size).toBe(33);
+    const perGuard = Object.keys(ALARMS).length;
+    expect(all).toHaveLength(3 * perGuard);
+    expect(new Set(all).size).toBe(3 * perGuard);
     expect(all).toContain('Shared-Production-PolicyInvalid');
     expect(all).toContain('Shared-Partners-Guard-PolicyInvalid');
     expect(all).toContain('Other-Production-PolicyInvalid');
@@ -427,6 +459,12 @@ describe('the dashboard', () => {
     'AcceptUnsuccessful',
     'PolicyInvalid',
     'PolicyUnreadable',
+    'DecisionEventsFailed',
+    'ServicesProtected',
+    'ServicesAcceptingAutomatically',
+    'ServicesOpenToEveryone',
+    'NotificationsCreated',
+    'NotificationWiringFailed',
     'Errors',
     'Throttles',
     'Duration',

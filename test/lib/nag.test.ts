@@ -66,7 +66,11 @@ describe('cdk-nag AwsSolutions checks', () => {
       'VpceGuard/AWS679f53fac002430cb0da5b7982bd2287/ServiceRole: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::*]',
       'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*]',
+      'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/vpce-guard/policy/set-parts/*]',
+      'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/vpce-guard/policy/sets/*]',
       'VpceGuard/Guard/InvocationFailureQueue: AwsSolutions-SQS3',
+      'VpceGuard/Guard/NotificationCleanup/Provider/framework-onEvent/ServiceRole/DefaultPolicy: AwsSolutions-IAM5[Resource::<GuardFunctionHandler5CD0AA38.Arn>:*]',
+      'VpceGuard/Guard/NotificationCleanup/Provider/framework-onEvent/ServiceRole: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'VpceGuard/Guard/Triggers/EventsDeadLetterQueue: AwsSolutions-SQS3',
       'VpceGuard/Guard/Triggers/SubscriptionDeadLetterQueue: AwsSolutions-SQS3',
     ]);

@@ -15,6 +15,12 @@ import {
 import type { VpceGuard } from '../../lib';
 
 const POLICY_ARN = arnOf('ssm', 'parameter/vpce-guard/policy');
+/** The policy, and the parts and manifests of its principal sets, under its path (CDK's order). */
+const POLICY_AND_SET_ARNS = [
+  POLICY_ARN,
+  arnOf('ssm', 'parameter/vpce-guard/policy/set-parts/*'),
+  arnOf('ssm', 'parameter/vpce-guard/policy/sets/*'),
+];
 
 /** The guard's own policy and the role's default policy (the wiring's grants), as synthesized. */
 function guardPolicies(
@@ -38,12 +44,13 @@ describe("the guard's permissions, protecting two services", () => {
   const policies = guardPolicies(stack, guard, template);
   const resolve = (value: unknown) => stack.resolve(value);
 
-  test('are exactly: Describe on *, Reject/Accept on the two services, GetParameter on the policy, SendMessage on the retry queues, its own logs', () => {
+  test('are exactly: Describe on *, Reject/Accept, reading permissions and wiring notifications on the two services, GetParameter(s) on the policy and its sets, SendMessage on the retry queues, PutEvents on the decision bus, PutItem on the announcement table, its own logs', () => {
     expect(policies.own.PolicyDocument.Statement).toEqual([
       {
         Sid: 'DescribeEndpointServices',
         Effect: 'Allow',
         Action: [
+          'ec2:DescribeVpcEndpointConnectionNotifications',
           'ec2:DescribeVpcEndpointConnections',
           'ec2:DescribeVpcEndpointServiceConfigurations',
         ],
@@ -55,7 +62,27 @@ describe("the guard's permissions, protecting two services", () => {
         Action: ['ec2:AcceptVpcEndpointConnections', 'ec2:RejectVpcEndpointConnections'],
         Resource: [serviceArn(SERVICE_A), serviceArn(SERVICE_B)],
       },
-      { Sid: 'ReadPolicy', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: POLICY_ARN },
+      {
+        Sid: 'ReadServicePermissions',
+        Effect: 'Allow',
+        Action: 'ec2:DescribeVpcEndpointServicePermissions',
+        Resource: [serviceArn(SERVICE_A), serviceArn(SERVICE_B)],
+      },
+      {
+        Sid: 'WireConnectionNotifications',
+        Effect: 'Allow',
+        Action: [
+          'ec2:CreateVpcEndpointConnectionNotification',
+          'ec2:DeleteVpcEndpointConnectionNotifications',
+        ],
+        Resource: [serviceArn(SERVICE_A), serviceArn(SERVICE_B)],
+      },
+      {
+        Sid: 'ReadPolicy',
+        Effect: 'Allow',
+        Action: ['ssm:GetParameter', 'ssm:GetParameters'],
+        Resource: POLICY_AND_SET_ARNS,
+      },
       {
         Sid: 'SendRetryRecords',
         Effect: 'Allow',
@@ -64,6 +91,18 @@ describe("the guard's permissions, protecting two services", () => {
           resolve(guard.retryQueue.queueArn),
           resolve(guard.deadLetterQueue.queueArn),
         ]),
+      },
+      {
+        Sid: 'PublishDecisionEvents',
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: arnOf('events', 'event-bus/default'),
+      },
+      {
+        Sid: 'RememberAnnouncements',
+        Effect: 'Allow',
+        Action: 'dynamodb:PutItem',
+        Resource: resolve(guard.announcementTable.tableArn),
       },
       {
         Sid: 'WriteOwnLogs',
@@ -111,19 +150,44 @@ describe("the guard's permissions, protecting two services", () => {
 describe("the guard's permissions, protecting every service", () => {
   const { stack, guard, template } = synthStack();
 
-  test('allow Reject/Accept on vpc-endpoint-service/* of this account and Region only', () => {
+  test('allow Reject/Accept, reading permissions and wiring on vpc-endpoint-service/* of this account and Region only', () => {
     const statements = guardPolicies(stack, guard, template).own.PolicyDocument.Statement;
-    expect(statements[1]).toEqual({
-      Sid: 'RejectOrAcceptConnections',
-      Effect: 'Allow',
-      Action: ['ec2:AcceptVpcEndpointConnections', 'ec2:RejectVpcEndpointConnections'],
-      Resource: serviceArn('*'),
-    });
+    expect(statements.slice(1, 4)).toEqual([
+      {
+        Sid: 'RejectOrAcceptConnections',
+        Effect: 'Allow',
+        Action: ['ec2:AcceptVpcEndpointConnections', 'ec2:RejectVpcEndpointConnections'],
+        Resource: serviceArn('*'),
+      },
+      {
+        Sid: 'ReadServicePermissions',
+        Effect: 'Allow',
+        Action: 'ec2:DescribeVpcEndpointServicePermissions',
+        Resource: serviceArn('*'),
+      },
+      {
+        Sid: 'WireConnectionNotifications',
+        Effect: 'Allow',
+        Action: [
+          'ec2:CreateVpcEndpointConnectionNotification',
+          'ec2:DeleteVpcEndpointConnectionNotifications',
+        ],
+        Resource: serviceArn('*'),
+      },
+    ]);
+  });
+
+  test('admit vpce.amazonaws.com to the topic and its key for every service the guard may wire', () => {
+    const topicPolicy = Object.values<Json>(template.findResources('AWS::SNS::TopicPolicy'))
+      .map((r) => r.Properties.PolicyDocument.Statement)
+      .flat()
+      .find((st: Json) => st.Principal?.Service === 'vpce.amazonaws.com');
+    expect(topicPolicy.Condition.ArnLike['aws:SourceArn']).toEqual([serviceArn('*')]);
   });
 });
 
 describe('a SecureString policy under a customer-managed key', () => {
-  test('lets the guard decrypt with that key, for the policy parameter only', () => {
+  test('lets the guard decrypt with that key, for the policy parameter and its sets only', () => {
     const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const { stack, guard, template } = guardInStack((scope) => ({
       useExistingPolicyParameter: true,
@@ -135,7 +199,15 @@ describe('a SecureString policy under a customer-managed key', () => {
       Effect: 'Allow',
       Action: 'kms:Decrypt',
       Resource: keyArn,
-      Condition: { StringEquals: { 'kms:EncryptionContext:PARAMETER_ARN': POLICY_ARN } },
+      Condition: {
+        StringLike: {
+          'kms:EncryptionContext:PARAMETER_ARN': [
+            POLICY_ARN,
+            arnOf('ssm', 'parameter/vpce-guard/policy/sets/*'),
+            arnOf('ssm', 'parameter/vpce-guard/policy/set-parts/*'),
+          ],
+        },
+      },
     });
   });
 

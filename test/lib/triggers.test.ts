@@ -44,6 +44,23 @@ describe('the EventBridge rules', () => {
     expect(targetsOf(triggers.endpointCreatedRule)).toEqual(target(hintQueueArn));
   });
 
+  test("the provider's own CreateVpcEndpointServiceConfiguration calls that succeeded go to the hint queue, as they are", () => {
+    expect(propertiesOf(stack, template, triggers.serviceCreatedRule.node.defaultChild)).toEqual(
+      expect.objectContaining({
+        EventPattern: {
+          source: ['aws.ec2'],
+          'detail-type': ['AWS API Call via CloudTrail'],
+          detail: {
+            eventSource: ['ec2.amazonaws.com'],
+            eventName: ['CreateVpcEndpointServiceConfiguration'],
+            errorCode: [{ exists: false }],
+          },
+        },
+        Targets: target(hintQueueArn),
+      }),
+    );
+  });
+
   test('a schedule invokes the guard every 5 minutes with the Scheduled Event itself', () => {
     expect(
       propertiesOf(stack, template, triggers.scheduleRule.node.defaultChild).ScheduleExpression,
@@ -51,21 +68,21 @@ describe('the EventBridge rules', () => {
     expect(targetsOf(triggers.scheduleRule)).toEqual(target(functionArn));
   });
 
-  test('a Parameter Store Change of the policy parameter invokes the guard', () => {
+  test('a Parameter Store Change of the policy parameter or a set manifest (not a part) invokes the guard', () => {
     expect(propertiesOf(stack, template, triggers.policyChangedRule.node.defaultChild)).toEqual(
       expect.objectContaining({
         EventPattern: {
           source: ['aws.ssm'],
           'detail-type': ['Parameter Store Change'],
-          detail: { name: ['/vpce-guard/policy'] },
+          detail: { name: ['/vpce-guard/policy', { prefix: '/vpce-guard/policy/sets/' }] },
         },
         Targets: target(functionArn),
       }),
     );
   });
 
-  test('are exactly these three; only the schedule and the policy change may invoke the guard', () => {
-    template.resourceCountIs('AWS::Events::Rule', 3);
+  test('are exactly these four; only the schedule and the policy change may invoke the guard', () => {
+    template.resourceCountIs('AWS::Events::Rule', 4);
     template.resourceCountIs('AWS::Lambda::Permission', 2);
     for (const rule of [triggers.scheduleRule, triggers.policyChangedRule]) {
       template.hasResourceProperties('AWS::Lambda::Permission', {
@@ -175,7 +192,7 @@ describe('endpoint connection notifications', () => {
 });
 
 describe('the hint queue', () => {
-  test('admits, over TLS only, SNS for the notification topic and EventBridge for the CloudTrail rule, nothing else', () => {
+  test('admits, over TLS only, SNS for the notification topic and EventBridge for the CloudTrail rules, nothing else', () => {
     const policy = propertiesOf(
       stack,
       template,
@@ -197,15 +214,13 @@ describe('the hint queue', () => {
         Resource: hintQueueArn,
         Condition: { ArnEquals: { 'aws:SourceArn': resolve(guard.notificationTopic.topicArn) } },
       },
-      {
+      ...[triggers.endpointCreatedRule, triggers.serviceCreatedRule].map((rule) => ({
         Effect: 'Allow',
         Principal: { Service: 'events.amazonaws.com' },
         Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         Resource: hintQueueArn,
-        Condition: {
-          ArnEquals: { 'aws:SourceArn': resolve(triggers.endpointCreatedRule.ruleArn) },
-        },
-      },
+        Condition: { ArnEquals: { 'aws:SourceArn': resolve(rule.ruleArn) } },
+      })),
     ]);
   });
 });
