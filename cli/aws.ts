@@ -6,10 +6,17 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { EC2_MAX_ATTEMPTS } from '../core/ec2';
+import { retrySettings } from '../core/sdk-deadline';
+import { parameterRegion } from '../core/policy-parameter';
 
 export interface AwsOptions {
   readonly region?: string;
   readonly profile?: string;
+  /**
+   * The SSM client's Region, when the policy is named by the ARN of a parameter in another
+   * Region (SSM does not route by the Region in an ARN); absent: `region`.
+   */
+  readonly ssmRegion?: string;
 }
 
 export interface AwsClients {
@@ -19,11 +26,12 @@ export interface AwsClients {
   destroy(): void;
 }
 
-export function createAwsClients(options: AwsOptions): AwsClients {
+export function createAwsClients({ ssmRegion, ...options }: AwsOptions): AwsClients {
   // An absent setting is left to the SDK's chain.
   return awsClients(
-    new EC2Client({ ...options, maxAttempts: EC2_MAX_ATTEMPTS }),
-    new SSMClient({ ...options }),
+    // The guard's own EC2 retry settings, without its deadline: an operator can wait.
+    new EC2Client({ ...options, ...retrySettings(EC2_MAX_ATTEMPTS) }),
+    new SSMClient({ ...options, ...(ssmRegion ? { region: ssmRegion } : {}) }),
   );
 }
 
@@ -46,14 +54,20 @@ export function regionOf(clients: AwsClients): Promise<string> {
 
 /**
  * Runs `work` with fresh clients and closes them after, whatever happens. `options` may be a
- * command's parsed values: only --region and --profile are taken.
+ * command's parsed values: only --region, --profile and --name are taken; the SSM client calls
+ * the Region of a --name given as an ARN.
  */
 export async function withAwsClients<T>(
   create: (options: AwsOptions) => AwsClients,
-  { region, profile }: AwsOptions,
+  { region, profile, name }: AwsOptions & { readonly name?: string },
   work: (clients: AwsClients) => Promise<T>,
 ): Promise<T> {
-  const clients = create({ ...(region ? { region } : {}), ...(profile ? { profile } : {}) });
+  const ssmRegion = name === undefined ? undefined : parameterRegion(name).region;
+  const clients = create({
+    ...(region ? { region } : {}),
+    ...(profile ? { profile } : {}),
+    ...(ssmRegion ? { ssmRegion } : {}),
+  });
   try {
     return await work(clients);
   } finally {

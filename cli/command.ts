@@ -5,7 +5,11 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { UsageError } from './errors';
 import type { CliIo } from './io';
-import { DEFAULT_POLICY_PARAMETER_NAME } from '../core/policy-parameter';
+import {
+  DEFAULT_POLICY_PARAMETER_NAME,
+  parsePolicyParameter,
+  type PolicyParameter,
+} from '../core/policy-parameter';
 
 export interface Command {
   /** The words after `vpce-guard`: `['policy', 'push']`. */
@@ -27,18 +31,21 @@ export const LIVE_POLICY_OPTIONS = {
   profile: { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
 
-export const LIVE_POLICY_OPTIONS_HELP = `  --name <parameter>    SSM parameter of the policy (default: ${DEFAULT_POLICY_PARAMETER_NAME})
+export const LIVE_POLICY_OPTIONS_HELP = `  --name <parameter>    SSM parameter of the policy (default: ${DEFAULT_POLICY_PARAMETER_NAME}),
+                        or its full ARN: read in the ARN's Region (another account's
+                        parameter, shared through AWS RAM, is read-only)
   --region <region>     AWS Region (default: the SDK's chain: AWS_REGION, your profile)
   --profile <name>      profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE)`;
 
 /**
- * Parses a command's arguments; `positionals` names the ones it requires, in order.
- * The caller has already answered --help.
+ * Parses a command's arguments; `positionals` names the ones it requires, in order (with
+ * `variadic`, the last may repeat). The caller has already answered --help.
  */
 export function parseCommandArgs<const O extends ParseArgsOptionsConfig>(
   args: readonly string[],
   options: O,
   positionals: readonly string[] = [],
+  { variadic = false }: { readonly variadic?: boolean } = {},
 ) {
   let parsed;
   try {
@@ -56,10 +63,17 @@ export function parseCommandArgs<const O extends ParseArgsOptionsConfig>(
         .join(' ')}`,
     );
   }
-  if (given.length > positionals.length) {
+  if (given.length > positionals.length && !variadic) {
     throw new UsageError(`unexpected argument "${given[positionals.length]}"`);
   }
   return parsed;
+}
+
+/** The --name value as a parameter (name or full ARN), checked before any AWS call. */
+export function policyParameterOption(value: string): PolicyParameter {
+  const parsed = parsePolicyParameter(value);
+  if ('problem' in parsed) throw new UsageError(`--name: "${value}" ${parsed.problem}`);
+  return parsed.parameter;
 }
 
 /** True when `--help` or `-h` comes before any `--` terminator. */

@@ -7,6 +7,7 @@ import { explain } from './commands/explain';
 import { pull } from './commands/pull';
 import { push } from './commands/push';
 import { reconcile } from './commands/reconcile';
+import { SETS_COMMANDS } from './commands/sets';
 import { status } from './commands/status';
 import { validate } from './commands/validate';
 import {
@@ -20,7 +21,18 @@ import {
 } from './errors';
 import type { CliIo } from './io';
 
-export const COMMANDS: readonly Command[] = [validate, explain, pull, push, status, reconcile];
+export const COMMANDS: readonly Command[] = [
+  validate,
+  explain,
+  pull,
+  push,
+  ...SETS_COMMANDS,
+  status,
+  reconcile,
+];
+
+/** The words that group commands: `vpce-guard policy …`, `vpce-guard sets …`. */
+const GROUPS = ['policy', 'sets'];
 
 /** Runs one command line (the arguments after `vpce-guard`); resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
@@ -40,7 +52,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 /** No command matched: help for the whole CLI or for a group, or a usage error. */
 function answerWithoutCommand(argv: readonly string[], io: CliIo): number {
-  const group = argv[0] === 'policy' ? 'policy' : undefined;
+  const group = GROUPS.find((g) => g === argv[0]);
   const rest = group ? argv.slice(1) : argv;
   const listed = COMMANDS.filter((c) => !group || c.path[0] === group);
   if (rest.length > 0 && wantsHelp([rest[0]!])) {
@@ -49,7 +61,7 @@ function answerWithoutCommand(argv: readonly string[], io: CliIo): number {
   }
   const problem =
     rest.length === 0
-      ? `${group ? 'policy needs' : 'missing'} a command`
+      ? `${group ? `${group} needs` : 'missing'} a command`
       : `unknown command "${[group, rest[0]].filter(Boolean).join(' ')}"`;
   io.stderr.write(`error: ${problem} (see vpce-guard ${group ? `${group} ` : ''}--help)\n`);
   return EXIT_USAGE;

@@ -10,8 +10,15 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { parsePolicy, type Policy } from '../core/policy';
-import { smallestTier, type Tier, TIER_MAX_BYTES } from '../core/policy-parameter';
+import { formatPolicyErrors, parsePolicy, type Policy } from '../core/policy';
+import { type LoadedSet, loadPrincipalSets } from '../core/policy-load';
+import {
+  type PolicyParameter,
+  smallestTier,
+  type Tier,
+  TIER_MAX_BYTES,
+} from '../core/policy-parameter';
+import { policyParameterOption } from './command';
 import { CliError } from './errors';
 import { invalidPolicy } from './policy-file';
 
@@ -29,7 +36,7 @@ export interface ParameterStorage {
   readonly keyId?: string;
 }
 
-/** The parameter as it is now, or undefined when it does not exist. */
+/** The parameter (by name or full ARN) as it is now, or undefined when it does not exist. */
 export async function readPolicyParameter(
   ssm: SSMClient,
   name: string,
@@ -50,7 +57,10 @@ export async function readPolicyParameter(
   }
 }
 
-/** The tier and key of an existing parameter (DescribeParameters: GetParameter tells neither). */
+/**
+ * The tier and key of an existing parameter of this account (DescribeParameters, which takes
+ * a name, not an ARN: GetParameter tells neither).
+ */
 export async function readParameterStorage(
   ssm: SSMClient,
   name: string,
@@ -67,17 +77,50 @@ export async function readParameterStorage(
   };
 }
 
-/** The live policy, parsed: a CliError when the parameter is missing or invalid. */
+/**
+ * The live policy (--name: a name or full ARN), parsed, with its principal sets: a CliError
+ * when the parameter is missing or invalid, or a set cannot be used.
+ */
 export async function readLivePolicy(
   ssm: SSMClient,
   name: string,
 ): Promise<{ readonly policy: Policy; readonly label: string }> {
-  const live = await readPolicyParameter(ssm, name);
+  const parameter = policyParameterOption(name);
+  const live = await readPolicyParameter(ssm, parameter.id);
   if (!live) throw missingParameter(name);
   const label = `${name} version ${live.version}`;
   const parsed = parsePolicy(live.text);
   if (!parsed.ok) throw invalidPolicy(`the live policy in ${label}`, parsed.errors);
-  return { policy: parsed.policy, label };
+  const { policy, sets } = await resolvePrincipalSets(
+    ssm,
+    parameter,
+    parsed.policy,
+    `the live policy in ${label}`,
+  );
+  return { policy, label: `${label}${describeSets(sets)}` };
+}
+
+/** The policy with its principal sets, read from beside `parameter`; a CliError if one fails. */
+export async function resolvePrincipalSets(
+  ssm: SSMClient,
+  parameter: PolicyParameter,
+  policy: Policy,
+  what: string,
+): Promise<{ readonly policy: Policy; readonly sets: readonly LoadedSet[] }> {
+  const load = await loadPrincipalSets(ssm, parameter, policy);
+  if ('problem' in load) {
+    const { errors } = load.problem;
+    throw new CliError(
+      `${what} cannot be used: ${errors.length === 1 ? 'a principal set is' : 'principal sets are'} missing or invalid`,
+      formatPolicyErrors(errors).split('\n'),
+    );
+  }
+  return load;
+}
+
+/** `, set gold version 20261125T120000Z-3f9a1c`, one per set, for a label. */
+export function describeSets(sets: readonly LoadedSet[]): string {
+  return sets.map((s) => `, set ${s.name} version ${s.version}`).join('');
 }
 
 export function missingParameter(name: string): CliError {

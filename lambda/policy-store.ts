@@ -1,22 +1,18 @@
 /**
- * Loads the policy from SSM Parameter Store and caches it for this container.
+ * Loads the policy, with its principal sets, from SSM Parameter Store (core/policy-load.ts)
+ * and caches it for this container.
  *
- * A missing, unparsable or invalid policy never causes an action
- * (docs/architecture.md#fail-safe-on-a-bad-policy).
+ * A missing, unparsable or invalid policy, or one whose sets are missing, incomplete or
+ * invalid, never causes an action (docs/architecture.md#fail-safe-on-a-bad-policy).
  * The store keeps the last valid policy it loaded and serves it, with the problem, until
  * the parameter is fixed; with none, it serves only the problem.
  */
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Clock } from '../core/clock';
-import { type Policy, type PolicyError, parsePolicy } from '../core/policy';
+import type { Policy } from '../core/policy';
+import { type LoadedSet, loadPolicy, type PolicyProblem } from '../core/policy-load';
 
-export interface PolicyProblem {
-  /** `unreadable`: SSM did not give the value (missing, denied, throttled); `invalid`: its content. */
-  readonly kind: 'unreadable' | 'invalid';
-  /** Where the problem is: the parameter, and the JSON path inside it. */
-  readonly parameter: string;
-  readonly errors: readonly PolicyError[];
-}
+export type { PolicyProblem } from '../core/policy-load';
 
 export interface PolicyLoad {
   /** The policy to act on: the current one, or the last valid one when there is a problem. */
@@ -34,9 +30,13 @@ export class PolicyStore {
     readonly expiresAt: number;
   };
   private lastValid?: Policy;
+  /** The sets of the last valid load: a set whose version is unchanged is not read again. */
+  private lastSets: readonly LoadedSet[] = [];
 
   constructor(
+    /** A client in the parameter's Region (an ARN's, else the function's). */
     private readonly ssm: SSMClient,
+    /** The policy parameter's name or full ARN. */
     private readonly parameterName: string,
     private readonly cacheSeconds: number,
     private readonly clock: Clock,
@@ -78,29 +78,9 @@ export class PolicyStore {
   }
 
   private async fetch(): Promise<{ policy: Policy } | { problem: PolicyProblem }> {
-    const unreadable = (message: string) => ({
-      problem: {
-        kind: 'unreadable' as const,
-        parameter: this.parameterName,
-        errors: [{ path: '(parameter)', message }],
-      },
-    });
-    let text: string | undefined;
-    try {
-      const output = await this.ssm.send(
-        new GetParameterCommand({ Name: this.parameterName, WithDecryption: true }),
-      );
-      text = output.Parameter?.Value;
-    } catch (error) {
-      const name = error instanceof Error ? error.name : 'Error';
-      const message = error instanceof Error ? error.message : String(error);
-      return unreadable(`could not be read: ${name}: ${message}`);
-    }
-    if (text === undefined) return unreadable('has no value');
-    const parsed = parsePolicy(text);
-    if (!parsed.ok) {
-      return { problem: { kind: 'invalid', parameter: this.parameterName, errors: parsed.errors } };
-    }
-    return { policy: parsed.policy };
+    const load = await loadPolicy(this.ssm, this.parameterName, this.lastSets);
+    if ('problem' in load) return load;
+    this.lastSets = load.loaded.sets;
+    return { policy: load.loaded.policy };
   }
 }

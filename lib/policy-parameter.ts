@@ -25,6 +25,7 @@ import {
 import { Construct } from 'constructs';
 import { formatPolicyErrors, parsePolicy } from '../core/policy';
 import { smallestTier, TIER_MAX_BYTES } from '../core/policy-parameter';
+import { stripByteOrderMark } from '../core/text';
 
 export interface PolicyParameterProps {
   /** The parameter's name. */
@@ -119,7 +120,8 @@ function readInitialPolicy(file: string): InitialPolicy {
   const resolved = path.resolve(file);
   let text: string;
   try {
-    text = fs.readFileSync(resolved, 'utf8').trim();
+    // Without the byte-order mark some editors write first (trim() would drop it too).
+    text = stripByteOrderMark(fs.readFileSync(resolved, 'utf8')).trim();
   } catch (error) {
     throw new Error(`initialPolicyFile: cannot read ${resolved}: ${(error as Error).message}`);
   }

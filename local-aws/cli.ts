@@ -37,21 +37,26 @@ export function scriptedStdin(lines: readonly string[], isTTY: boolean): Input {
 }
 
 /**
- * Clients of the real SDK that talk to the fakes. `--region` reaches the client as the CLI
- * passes it (the fakes answer any Region); `--profile` is recorded, not used, since the
- * fakes check no credentials.
+ * Clients of the real SDK that talk to the fakes. `--region` reaches the clients as the CLI
+ * passes it, and the SSM client's own Region (a --name ARN's) to it: the SSM fake keeps one
+ * store per Region and account, and signs tell them apart. `--profile` is recorded, not used;
+ * `accessKeyId` (default "fake": the SSM fake's default account) picks the caller's account.
  */
-export function fakeAwsClients(fakes: AwsFakes, seen: AwsOptions[] = []) {
+export function fakeAwsClients(fakes: AwsFakes, seen: AwsOptions[] = [], accessKeyId = 'fake') {
   return (options: AwsOptions): AwsClients => {
     seen.push(options);
     const config = {
       region: options.region ?? fakes.region,
-      credentials: { accessKeyId: 'fake', secretAccessKey: 'fake' },
+      credentials: { accessKeyId, secretAccessKey: 'fake' },
       maxAttempts: 1,
     };
     return awsClients(
       new EC2Client({ ...config, endpoint: fakes.ec2.url }),
-      new SSMClient({ ...config, endpoint: fakes.ssm.url }),
+      new SSMClient({
+        ...config,
+        ...(options.ssmRegion ? { region: options.ssmRegion } : {}),
+        endpoint: fakes.ssm.url,
+      }),
     );
   };
 }

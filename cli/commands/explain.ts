@@ -1,8 +1,19 @@
-import { decide } from '../../core/policy';
 import { isAccountId } from '../../core/ids';
-import { type Command, parseCommandArgs } from '../command';
-import { EXIT_OK, UsageError } from '../errors';
+import {
+  decide,
+  formatPolicyErrors,
+  type Policy,
+  principalSetReferences,
+  withPrincipalSets,
+} from '../../core/policy';
+import { loadNamedSets } from '../../core/policy-load';
+import { DEFAULT_POLICY_PARAMETER_NAME } from '../../core/policy-parameter';
+import { withAwsClients } from '../aws';
+import { type Command, parseCommandArgs, policyParameterOption } from '../command';
+import { CliError, EXIT_OK, UsageError } from '../errors';
+import type { CliIo } from '../io';
 import { readPolicyFile } from '../policy-file';
+import { readSetFiles, SET_FILES_HELP, setFilesOption } from '../set-files';
 import { checkServiceId } from '../services';
 
 const STATES = ['pendingAcceptance', 'available'];
@@ -10,10 +21,11 @@ const STATES = ['pendingAcceptance', 'available'];
 export const explain: Command = {
   path: ['policy', 'explain'],
   usage:
-    'policy explain <file> --account <id> --service <vpce-svc-…> [--region <r>] [--state <s>] [--json]',
+    'policy explain <file> --account <id> --service <vpce-svc-…> [--region <r>] [--state <s>] [--set <name>=<file>]… [--json]',
   summary: 'Show what a policy decides for one account’s connection request, and why.',
   help: `The same decision the guard makes (decide() of the Lambda), with its reason and the rule
-that matched. Needs no AWS access.
+that matched. Needs no AWS access, unless the policy names principal sets not given with
+--set: those are read from Parameter Store, beside --name (the SDK's Region, or the ARN's).
 
 Options:
   --account <id>        the consumer's 12-digit account ID (required)
@@ -21,6 +33,10 @@ Options:
   --region <region>     the consumer's Region (default: AWS_REGION or AWS_DEFAULT_REGION,
                         that is a consumer in your own Region)
   --state <state>       pendingAcceptance (default) or available (matters with "revoke")
+${SET_FILES_HELP}
+  --name <parameter>    the policy parameter whose sets to read (default: ${DEFAULT_POLICY_PARAMETER_NAME}),
+                        or its full ARN
+  --profile <name>      the AWS profile to read the sets with
   --json                one JSON object, for scripts
 
 Example:
@@ -33,12 +49,18 @@ Example:
         service: { type: 'string' },
         region: { type: 'string' },
         state: { type: 'string', default: 'pendingAcceptance' },
+        set: { type: 'string', multiple: true },
+        name: { type: 'string', default: DEFAULT_POLICY_PARAMETER_NAME },
+        profile: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
       ['file'],
     );
     const request = requestFrom(values, io.env);
-    const { policy } = await readPolicyFile(positionals[0]!);
+    const files = setFilesOption(values.set);
+    policyParameterOption(values.name); // a usage error, found before the file is read
+    const file = await readPolicyFile(positionals[0]!);
+    const policy = await withSets(io, file.policy, files, values);
     const decision = decide(
       policy,
       {
@@ -98,4 +120,39 @@ function requestFrom(
 function required(value: string | undefined, option: string): string {
   if (value === undefined) throw new UsageError(`${option} is required`);
   return value;
+}
+
+/**
+ * The policy with its principal sets: those given with --set from their files, the others
+ * from Parameter Store beside --name.
+ */
+async function withSets(
+  io: CliIo,
+  policy: Policy,
+  files: ReadonlyMap<string, string>,
+  options: { readonly name: string; readonly profile?: string },
+): Promise<Policy> {
+  const references = principalSetReferences(policy);
+  if (references.size === 0) return policy;
+  const sets = new Map<string, ReadonlySet<string>>(
+    [...(await readSetFiles(files, policy))].map(([name, accounts]) => [name, new Set(accounts)]),
+  );
+  const live = new Map([...references].filter(([name]) => !sets.has(name)));
+  if (live.size > 0) {
+    const parameter = policyParameterOption(options.name);
+    // Not --region: that is the consumer's Region here.
+    const load = await withAwsClients(
+      io.aws,
+      { ...(options.profile ? { profile: options.profile } : {}), name: options.name },
+      ({ ssm }) => loadNamedSets(ssm, parameter, live),
+    );
+    if ('problem' in load) {
+      throw new CliError(
+        `the principal sets of the policy cannot be read from ${parameter.name} (give them with --set <name>=<file>)`,
+        formatPolicyErrors(load.problem.errors).split('\n'),
+      );
+    }
+    for (const set of load.sets) sets.set(set.name, set.accounts);
+  }
+  return withPrincipalSets(policy, sets);
 }

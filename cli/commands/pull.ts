@@ -5,6 +5,7 @@ import {
   LIVE_POLICY_OPTIONS,
   LIVE_POLICY_OPTIONS_HELP,
   parseCommandArgs,
+  policyParameterOption,
 } from '../command';
 import { EXIT_OK, formatProblem } from '../errors';
 import { invalidPolicy } from '../policy-file';
@@ -25,8 +26,9 @@ Example:
   vpce-guard policy pull --profile prod > policy.json`,
   async run(args, io) {
     const { values } = parseCommandArgs(args, LIVE_POLICY_OPTIONS);
+    const parameter = policyParameterOption(values.name);
     const live = await withAwsClients(io.aws, values, ({ ssm }) =>
-      readPolicyParameter(ssm, values.name),
+      readPolicyParameter(ssm, parameter.id),
     );
     if (!live) throw missingParameter(values.name);
     io.stdout.write(live.text.endsWith('\n') ? live.text : `${live.text}\n`);

@@ -4,6 +4,7 @@ import {
   LIVE_POLICY_OPTIONS,
   LIVE_POLICY_OPTIONS_HELP,
   parseCommandArgs,
+  policyParameterOption,
 } from '../command';
 import { canAsk, confirm } from '../confirm';
 import { unifiedDiff } from '../diff';
@@ -19,6 +20,7 @@ import {
   writePolicyParameter,
 } from '../policy-parameter';
 import { styleFor } from '../style';
+import type { PolicyParameter } from '../../core/policy-parameter';
 
 export const push: Command = {
   path: ['policy', 'push'],
@@ -47,22 +49,28 @@ Example:
       ['file'],
     );
     // Everything that needs no AWS call comes first: an invalid or oversized file stops here.
+    const parameter = policyParameterOption(values.name);
     const file = await readPolicyFile(positionals[0]!);
     chooseTier(Buffer.byteLength(file.text)); // throws when no tier holds it
     return withAwsClients(io.aws, values, (aws) =>
-      pushPolicy(io, aws, file, values.name, values.yes),
+      pushPolicy(io, aws, file, parameter, values.yes),
     );
   },
 };
 
+/**
+ * Reads by the parameter's name or ARN; writes by name, in the client's Region (the ARN's):
+ * SSM writes a parameter only in its own account, never through an ARN.
+ */
 async function pushPolicy(
   io: CliIo,
   aws: AwsClients,
   file: PolicyFile,
-  name: string,
+  parameter: PolicyParameter,
   yes: boolean,
 ): Promise<number> {
-  const live = await readPolicyParameter(aws.ssm, name);
+  const { name } = parameter;
+  const live = await readPolicyParameter(aws.ssm, parameter.id);
   if (live?.text === file.text) {
     io.stdout.write(`No change: ${name} (version ${live.version}) already holds ${file.path}.\n`);
     return EXIT_OK;
@@ -94,7 +102,7 @@ async function pushPolicy(
       return EXIT_FAILURE;
     }
     // Someone may have pushed while the diff was read: the diff would then be a lie.
-    const now = await readPolicyParameter(aws.ssm, name);
+    const now = await readPolicyParameter(aws.ssm, parameter.id);
     if (now?.version !== live?.version) {
       throw new CliError(
         `not pushed: ${name} changed while you were reviewing (version ${live?.version ?? 'none'} → ${now?.version ?? 'deleted'}); run push again to see the new diff`,

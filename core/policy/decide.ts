@@ -33,10 +33,19 @@ export function decide(policy: Policy, connection: Connection, now: Date): Decis
       reason: `account ${connection.owner} is on the deny list`,
     };
   }
+  const denySet = setHolding(policy, policy.denySets, connection.owner);
+  if (denySet !== undefined) {
+    return {
+      action: 'reject',
+      rule: 'deny',
+      reason: `account ${connection.owner} is in principal set ${denySet}, which denySets lists`,
+    };
+  }
 
   let expiredMatch: Rule | undefined;
   for (const rule of policy.rules) {
-    if (!ruleMatches(rule, connection)) continue;
+    const via = ruleMatch(policy, rule, connection);
+    if (via === false) continue;
     if (rule.expires && rule.expires.getTime() <= now.getTime()) {
       expiredMatch ??= rule;
       continue;
@@ -45,7 +54,7 @@ export function decide(policy: Policy, connection: Connection, now: Date): Decis
     return {
       action: accept ? 'accept' : 'keep',
       rule: rule.id,
-      reason: `allowed by rule ${rule.id}${accept ? ', which accepts' : ''}`,
+      reason: `allowed by rule ${rule.id}${via === true ? '' : ` (principal set ${via})`}${accept ? ', which accepts' : ''}`,
     };
   }
 
@@ -59,12 +68,34 @@ export function decide(policy: Policy, connection: Connection, now: Date): Decis
   };
 }
 
-function ruleMatches(rule: Rule, connection: Connection): boolean {
-  return (
-    matches(rule.services, connection.serviceId) &&
-    matches(rule.principals, connection.owner) &&
-    (!rule.regions || rule.regions.has(connection.region))
-  );
+/**
+ * Whether the rule matches: false; true when the owner is listed in the rule; or the name of
+ * the principal set that holds the owner.
+ */
+function ruleMatch(policy: Policy, rule: Rule, connection: Connection): boolean | string {
+  if (!matches(rule.services, connection.serviceId)) return false;
+  if (rule.regions && !rule.regions.has(connection.region)) return false;
+  if (matches(rule.principals, connection.owner)) return true;
+  return setHolding(policy, rule.principalSets, connection.owner) ?? false;
+}
+
+/** The first of the named sets that holds `account`. */
+function setHolding(
+  policy: Policy,
+  names: readonly string[] | undefined,
+  account: string,
+): string | undefined {
+  if (!names) return undefined;
+  for (const name of names) {
+    const accounts = policy.principalSets?.get(name);
+    // A programming error, never a decision: an unloaded set's accounts would be rejected.
+    if (!accounts)
+      throw new Error(
+        `principal set ${name} is not loaded; load the policy's sets before deciding`,
+      );
+    if (accounts.has(account)) return name;
+  }
+  return undefined;
 }
 
 function matches(matcher: Matcher, value: string): boolean {

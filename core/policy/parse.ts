@@ -4,6 +4,8 @@
  * initial policy file) and the CLI, so it imports nothing heavier than the standard library.
  */
 import { isAccountId, isServiceId } from '../ids';
+import { isPrincipalSetName, SET_NAME_SHAPE } from '../principal-set';
+import { stripByteOrderMark } from '../text';
 import {
   type Matcher,
   type PolicyError,
@@ -22,8 +24,12 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d
 /** The longest `description` a policy or a rule may have. */
 export const MAX_DESCRIPTION = 256;
 
-/** Parses and validates a policy document given as JSON text. */
-export function parsePolicy(text: string): PolicyParseResult {
+/**
+ * Parses and validates a policy document given as JSON text. A leading byte-order mark, which
+ * some editors write, is not part of the document.
+ */
+export function parsePolicy(document: string): PolicyParseResult {
+  const text = stripByteOrderMark(document);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -98,7 +104,7 @@ export function validatePolicy(value: unknown): PolicyParseResult {
   checkKeys(
     value,
     '',
-    ['version', 'description', 'mode', 'defaultAction', 'revoke', 'deny', 'rules'],
+    ['version', 'description', 'mode', 'defaultAction', 'revoke', 'deny', 'denySets', 'rules'],
     errors,
   );
 
@@ -117,6 +123,8 @@ export function validatePolicy(value: unknown): PolicyParseResult {
       : errors.fail('defaultAction', 'is required: "reject" or "keep"');
   const revoke = optionalBoolean(value, 'revoke', '', errors);
   const deny = parseDeny(value.deny, errors);
+  const denySets =
+    value.denySets === undefined ? undefined : parseSetNames(value.denySets, 'denySets', errors);
   const rules = parseRules(value.rules, errors);
 
   if (errors.count > 0 || !mode || !defaultAction || !deny || !rules) {
@@ -124,7 +132,15 @@ export function validatePolicy(value: unknown): PolicyParseResult {
   }
   return {
     ok: true,
-    policy: { version: POLICY_VERSION, mode, defaultAction, revoke: revoke ?? false, deny, rules },
+    policy: {
+      version: POLICY_VERSION,
+      mode,
+      defaultAction,
+      revoke: revoke ?? false,
+      deny,
+      ...(denySets?.length ? { denySets } : {}),
+      rules,
+    },
   };
 }
 
@@ -192,7 +208,16 @@ function parseRule(value: unknown, path: string, errors: ErrorList): Rule | unde
   checkKeys(
     value,
     path,
-    ['id', 'description', 'services', 'principals', 'regions', 'expires', 'accept'],
+    [
+      'id',
+      'description',
+      'services',
+      'principals',
+      'principalSets',
+      'regions',
+      'expires',
+      'accept',
+    ],
     errors,
   );
   optionalDescription(value, path, errors);
@@ -202,9 +227,18 @@ function parseRule(value: unknown, path: string, errors: ErrorList): Rule | unde
     value.services === undefined
       ? '*'
       : parseMatcher(value.services, `${path}.services`, 'service IDs', parseServiceId, errors);
+  const principalSets =
+    value.principalSets === undefined
+      ? undefined
+      : parseSetNames(value.principalSets, `${path}.principalSets`, errors);
   const principals =
     value.principals === undefined
-      ? errors.fail(`${path}.principals`, 'is required: account IDs, account root ARNs, or "*"')
+      ? value.principalSets === undefined
+        ? errors.fail(
+            `${path}.principals`,
+            'is required: account IDs, account root ARNs, or "*" (or name principalSets)',
+          )
+        : new Set<string>()
       : parseMatcher(value.principals, `${path}.principals`, 'principals', parsePrincipal, errors);
   const regions =
     value.regions === undefined
@@ -219,6 +253,7 @@ function parseRule(value: unknown, path: string, errors: ErrorList): Rule | unde
     id,
     services,
     principals,
+    ...(principalSets ? { principalSets } : {}),
     ...(regions ? { regions } : {}),
     ...(expires ? { expires } : {}),
     accept,
@@ -266,6 +301,29 @@ function parseMatcher(
   });
   if (!valid) return undefined;
   return wildcard ? '*' : entries;
+}
+
+/** A non-empty array of principal set names, each once. */
+function parseSetNames(value: unknown, path: string, errors: ErrorList): string[] | undefined {
+  if (!Array.isArray(value) || value.length === 0)
+    return errors.fail(
+      path,
+      `must be a non-empty array of principal set names, got ${show(value)}`,
+    );
+  const names: string[] = [];
+  let valid = true;
+  value.forEach((entry, i) => {
+    if (!isPrincipalSetName(entry)) {
+      valid =
+        errors.fail(
+          `${path}[${i}]`,
+          `${show(entry)} is not a principal set name (${SET_NAME_SHAPE})`,
+        ) ?? false;
+    } else if (names.includes(entry)) {
+      valid = errors.fail(`${path}[${i}]`, `"${entry}" is listed twice`) ?? false;
+    } else names.push(entry);
+  });
+  return valid ? names : undefined;
 }
 
 function parsePrincipal(value: unknown, path: string, errors: ErrorList): string | undefined {

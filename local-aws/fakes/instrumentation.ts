@@ -13,6 +13,10 @@ export interface CallRecord {
   error?: string;
   /** When the request arrived, in epoch milliseconds. */
   at: number;
+  /** The Region of the request's signature (SSM only). */
+  region?: string;
+  /** The account of the request's access key (SSM only). */
+  account?: string;
 }
 
 /** What a fake has received, for tests and the benchmark to inspect. */

@@ -20,8 +20,11 @@ export interface JsonRpcService<Op extends string> {
   /** The `X-Amz-Target` prefix: `AmazonSSM`, `AmazonSQS`. */
   target: string;
   version: '1.0' | '1.1';
-  operations: Record<Op, (input: JsonObject) => unknown>;
+  /** Each operation gets its decoded input and the request (whose signature names the caller). */
+  operations: Record<Op, (input: JsonObject, req: IncomingMessage) => unknown>;
   renderError(err: AwsError, req: IncomingMessage): RenderedError;
+  /** Who called and where, for the call log (a fake that tells accounts and Regions apart). */
+  caller?(req: IncomingMessage): Pick<CallRecord, 'region' | 'account'>;
 }
 
 /**
@@ -73,7 +76,13 @@ export abstract class JsonRpcFake<Op extends string> {
       const headers = { 'content-type': contentType, 'x-amzn-requestid': newRequestId() };
       const target = String(req.headers['x-amz-target'] ?? '');
       const action = target.slice(target.indexOf('.') + 1);
-      const call: CallRecord = { action, params: undefined, throttled: false, at: Date.now() };
+      const call: CallRecord = {
+        action,
+        params: undefined,
+        throttled: false,
+        at: Date.now(),
+        ...service.caller?.(req),
+      };
       const respond = async () => {
         if (!target.startsWith(`${service.target}.`) || !isOperation(action)) {
           throw new AwsError('UnknownOperationException', `Unknown operation ${target}`);
@@ -82,7 +91,7 @@ export abstract class JsonRpcFake<Op extends string> {
         call.params = input;
         const fault = this.faults.take(action);
         if (fault) throw faultError(fault);
-        const output = await service.operations[action](input);
+        const output = await service.operations[action](input, req);
         return { status: 200, headers, body: JSON.stringify(output ?? {}) };
       };
       return this.log.answer(call, respond, (err) => {

@@ -37,7 +37,8 @@ describe('policy validate', () => {
 
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toBe(
-      `${valid}: valid policy (mode enforce, default reject, 2 rules, 1 account denied, revoke off)\n`,
+      `${valid}: valid policy (mode enforce, default reject, 2 rules, 1 account denied, revoke off)\n` +
+        `  policy: ${fs.statSync(valid).size} bytes: fits the Standard tier (4,096)\n`,
     );
   });
 
@@ -59,7 +60,7 @@ describe('policy validate', () => {
       [
         `error: ${file} is not a valid policy (3 errors)`,
         '  deny[0]: "12345" is not a 12-digit account ID or account root ARN',
-        '  rules[0].colour: unknown field (expected one of id, description, services, principals, regions, expires, accept)',
+        '  rules[0].colour: unknown field (expected one of id, description, services, principals, principalSets, regions, expires, accept)',
         '  rules[0].expires: "2027-02-31T00:00:00Z" is not an RFC 3339 date-time with a time zone, such as "2027-06-30T00:00:00Z"',
         '',
       ].join('\n'),

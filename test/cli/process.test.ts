@@ -57,7 +57,10 @@ async function vpceGuard(...args: string[]) {
 test('--profile takes the Region and credentials from the profile, as the SDK’s chain does', async () => {
   const serviceId = fakes.ec2.addService();
   const acme = fakes.ec2.addConnection({ serviceId, owner: ACME });
-  fakes.ssm.setParameter('/vpce-guard/policy', JSON.stringify(enforcePolicy()));
+  // The SSM fake keeps a store per Region: the policy is where the profile's Region points.
+  fakes.ssm.setParameter('/vpce-guard/policy', JSON.stringify(enforcePolicy()), 'String', {
+    region: 'ap-southeast-2',
+  });
 
   const run = await vpceGuard('status', '--profile', 'ops', '--service', serviceId);
 

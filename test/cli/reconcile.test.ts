@@ -185,7 +185,7 @@ test('an invalid live policy stops it before any EC2 call, exit 1', async () => 
     stdout: '',
     stderr: [
       `error: the live policy in ${NAME} version 1 is not a valid policy (1 error)`,
-      '  rules[0].principals: is required: account IDs, account root ARNs, or "*"',
+      '  rules[0].principals: is required: account IDs, account root ARNs, or "*" (or name principalSets)',
       '',
     ].join('\n'),
   });

@@ -160,7 +160,10 @@ test('--policy previews a file on the live connections, without reading the live
 test('the Region of same-Region consumers is the one --region names', async () => {
   const serviceId = ctx.fakes.ec2.addService();
   ctx.fakes.ec2.addConnection({ serviceId, owner: ACME });
-  ctx.fakes.ssm.setParameter(NAME, JSON.stringify(enforcePolicy()));
+  // Parameter Store is per Region too: the policy is read where --region points.
+  ctx.fakes.ssm.setParameter(NAME, JSON.stringify(enforcePolicy()), 'String', {
+    region: 'us-west-2',
+  });
 
   const run = await runCli(['status', '--region', 'us-west-2', '--profile', 'ops'], ctx.fakes);
 
@@ -205,7 +208,9 @@ test('a malformed --service is a usage error before any AWS call', async () => {
 });
 
 test('an account with no endpoint service in the Region is told so, which is often the wrong Region', async () => {
-  ctx.fakes.ssm.setParameter(NAME, JSON.stringify(enforcePolicy()));
+  ctx.fakes.ssm.setParameter(NAME, JSON.stringify(enforcePolicy()), 'String', {
+    region: 'eu-central-1',
+  });
 
   const run = await runCli(['status', '--region', 'eu-central-1'], ctx.fakes);
 

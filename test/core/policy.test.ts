@@ -599,9 +599,9 @@ interface ErrorCase {
 }
 
 const KNOWN_TOP =
-  'unknown field (expected one of version, description, mode, defaultAction, revoke, deny, rules)';
+  'unknown field (expected one of version, description, mode, defaultAction, revoke, deny, denySets, rules)';
 const KNOWN_RULE =
-  'unknown field (expected one of id, description, services, principals, regions, expires, accept)';
+  'unknown field (expected one of id, description, services, principals, principalSets, regions, expires, accept)';
 const NOT_ACCOUNT = 'is not a 12-digit account ID or account root ARN';
 const NOT_SERVICE = 'is not an endpoint service ID (vpce-svc- and 8 to 17 hex digits)';
 const NOT_REGION = 'is not a Region name such as "eu-west-1"';

@@ -157,3 +157,34 @@ describe('classifyEvent', () => {
     });
   });
 });
+
+describe('a Parameter Store Change is the policy’s when it names the policy or a set manifest', () => {
+  const POLICY_ARN = 'arn:aws:ssm:us-west-2:111122223333:parameter/vpce-guard/policy';
+
+  test.each([
+    ['the policy', POLICY_PARAMETER, POLICY_PARAMETER, 'policyChanged'],
+    ['a set manifest', POLICY_PARAMETER, '/vpce-guard/policy/sets/gold', 'policyChanged'],
+    ['the policy, configured by ARN', POLICY_ARN, POLICY_PARAMETER, 'policyChanged'],
+    [
+      'a set manifest, configured by ARN',
+      POLICY_ARN,
+      '/vpce-guard/policy/sets/gold',
+      'policyChanged',
+    ],
+    [
+      'a set part (written before its manifest commits it)',
+      POLICY_PARAMETER,
+      '/vpce-guard/policy/set-parts/gold/v1/1',
+      'ignored',
+    ],
+    [
+      'a parameter that only starts like the policy',
+      POLICY_PARAMETER,
+      '/vpce-guard/policy-old',
+      'ignored',
+    ],
+    ['another policy’s set', POLICY_PARAMETER, '/other/policy/sets/gold', 'ignored'],
+  ])('%s', (_case, configured, changed, kind) => {
+    expect(classifyEvent(parameterChange(changed), configured)).toMatchObject({ kind });
+  });
+});

@@ -1,8 +1,12 @@
 import {
   DeleteParameterCommand,
+  DeleteParametersCommand,
   DescribeParametersCommand,
   type DescribeParametersCommandInput,
   GetParameterCommand,
+  GetParametersByPathCommand,
+  type GetParametersByPathCommandInput,
+  GetParametersCommand,
   ParameterAlreadyExists,
   ParameterNotFound,
   PutParameterCommand,
@@ -208,4 +212,170 @@ test('DescribeParameters refuses filter keys the fake does not model', async () 
   await expect(
     describeParameters({ ParameterFilters: [{ Key: 'Type', Values: ['String'] }] }),
   ).rejects.toMatchObject({ name: 'InvalidFilterKey' });
+});
+
+// ---------------------------------------------------------------------------------------
+// Accounts and Regions: one store each, told apart by the request's signature
+// ---------------------------------------------------------------------------------------
+
+describe('accounts and Regions', () => {
+  let fake: FakeSsm;
+  const clients: SSMClient[] = [];
+  const OWNER = '999988887777';
+  const READER = '111122223333';
+
+  beforeEach(async () => {
+    fake = await FakeSsm.start({
+      region: 'eu-west-1',
+      accountId: OWNER,
+      accessKeys: { 'reader-key': READER },
+    });
+  });
+
+  afterEach(async () => {
+    clients.splice(0).forEach((c) => c.destroy());
+    await fake.close();
+  });
+
+  function as(region: string, accessKeyId = 'any-key'): SSMClient {
+    const c = new SSMClient({
+      endpoint: fake.url,
+      region,
+      credentials: { accessKeyId, secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+    clients.push(c);
+    return c;
+  }
+  const value = async (c: SSMClient, Name: string) =>
+    (await c.send(new GetParameterCommand({ Name }))).Parameter?.Value;
+
+  test('the same name in two Regions is two parameters; each call is logged with its Region and account', async () => {
+    fake.setParameter('/p', 'ireland');
+    fake.setParameter('/p', 'oregon', 'String', { region: 'us-west-2' });
+
+    expect(await value(as('eu-west-1'), '/p')).toBe('ireland');
+    expect(await value(as('us-west-2'), '/p')).toBe('oregon');
+    await expect(value(as('us-west-2', 'reader-key'), '/p')).rejects.toBeInstanceOf(
+      ParameterNotFound,
+    );
+    expect(fake.calls.map((c) => [c.region, c.account])).toEqual([
+      ['eu-west-1', OWNER],
+      ['us-west-2', OWNER],
+      ['us-west-2', READER],
+    ]);
+  });
+
+  test('by ARN: read in the ARN’s Region only; the answer carries the owner’s ARN', async () => {
+    fake.setParameter('/p', 'oregon', 'String', { region: 'us-west-2' });
+    const arn = fake.arnOf('/p', { region: 'us-west-2' });
+
+    const { Parameter } = await as('us-west-2').send(new GetParameterCommand({ Name: arn }));
+    expect(Parameter).toMatchObject({ Name: '/p', Value: 'oregon', ARN: arn });
+    await expect(value(as('eu-west-1'), arn)).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
+  });
+
+  test('another account reads an Advanced parameter by ARN once it is shared; never by name, never written', async () => {
+    fake.setParameter('/p', 'x', 'String', { tier: 'Advanced' });
+    const arn = fake.arnOf('/p');
+    const reader = as('eu-west-1', 'reader-key');
+
+    await expect(value(reader, arn)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    fake.share('/p', READER);
+    expect(await value(reader, arn)).toBe('x');
+    await expect(value(reader, '/p')).rejects.toBeInstanceOf(ParameterNotFound);
+    await expect(
+      reader.send(new PutParameterCommand({ Name: arn, Value: 'y', Overwrite: true })),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+    fake.setParameter('/standard', 'x');
+    expect(() => fake.share('/standard', READER)).toThrow('only Advanced parameters');
+  });
+
+  test('GetParameters: up to 10 names or ARNs; found ones in name order, the others listed as asked', async () => {
+    for (const name of ['/b', '/a']) fake.setParameter(name, name);
+    const out = await as('eu-west-1').send(
+      new GetParametersCommand({ Names: ['/b', '/missing', fake.arnOf('/a')] }),
+    );
+    expect(out.Parameters?.map((p) => p.Name)).toEqual(['/a', '/b']);
+    expect(out.InvalidParameters).toEqual(['/missing']);
+    await expect(
+      as('eu-west-1').send(
+        new GetParametersCommand({ Names: Array.from({ length: 11 }, (_, i) => `/${i}`) }),
+      ),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
+  test('GetParametersByPath: the caller’s own parameters under a path, one level or all, paged', async () => {
+    for (const name of ['/s/a', '/s/b', '/s/c', '/s/deep/d', '/t/x']) fake.setParameter(name, name);
+    const c = as('eu-west-1');
+    const page = (input: Omit<GetParametersByPathCommandInput, 'Path'>) =>
+      c.send(new GetParametersByPathCommand({ Path: '/s', ...input }));
+
+    const first = await page({ MaxResults: 2 });
+    const second = await page({ MaxResults: 2, NextToken: first.NextToken });
+    expect([...first.Parameters!, ...second.Parameters!].map((p) => p.Name)).toEqual([
+      '/s/a',
+      '/s/b',
+      '/s/c',
+    ]);
+    expect(second.NextToken).toBeUndefined();
+    expect((await page({ Recursive: true })).Parameters?.map((p) => p.Name)).toContain('/s/deep/d');
+    expect(
+      (await as('us-west-2').send(new GetParametersByPathCommand({ Path: '/s' }))).Parameters,
+    ).toEqual([]);
+  });
+
+  test('GetParametersByPath may return fewer than asked, as AWS documents', async () => {
+    const stingy = await FakeSsm.start({
+      region: 'eu-west-1',
+      accountId: OWNER,
+      maxPathPageSize: 1,
+    });
+    try {
+      stingy.setParameter('/s/a', 'a');
+      stingy.setParameter('/s/b', 'b');
+      const c = new SSMClient({
+        endpoint: stingy.url,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      });
+      const out = await c.send(new GetParametersByPathCommand({ Path: '/s', MaxResults: 10 }));
+      c.destroy();
+      expect(out.Parameters).toHaveLength(1);
+      expect(out.NextToken).toBeDefined();
+    } finally {
+      await stingy.close();
+    }
+  });
+
+  test('DeleteParameters: up to 10 names; deleted and missing ones listed apart', async () => {
+    fake.setParameter('/a', 'a');
+    const out = await as('eu-west-1').send(new DeleteParametersCommand({ Names: ['/a', '/b'] }));
+    expect(out).toMatchObject({ DeletedParameters: ['/a'], InvalidParameters: ['/b'] });
+    expect(fake.parameterNames()).toEqual([]);
+  });
+
+  test('throughput: GetParameter* share a bucket per account and Region; past it, ThrottlingException', async () => {
+    const slow = await FakeSsm.start({ region: 'eu-west-1', accountId: OWNER, throughput: 2 });
+    try {
+      slow.setParameter('/a', 'a');
+      const c = new SSMClient({
+        endpoint: slow.url,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+        maxAttempts: 1,
+      });
+      await c.send(new GetParameterCommand({ Name: '/a' }));
+      await c.send(new GetParametersCommand({ Names: ['/a'] }));
+      await expect(c.send(new GetParameterCommand({ Name: '/a' }))).rejects.toMatchObject({
+        name: 'ThrottlingException',
+      });
+      c.destroy();
+      expect(slow.calls.map((call) => call.throttled)).toEqual([false, false, true]);
+    } finally {
+      await slow.close();
+    }
+  });
 });
