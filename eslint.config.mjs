@@ -18,6 +18,7 @@ const FOLDERS = [
   'demo',
   'bench',
   'scripts',
+  'integ',
   'test',
 ];
 const LAYERS = {
@@ -33,6 +34,7 @@ const LAYERS = {
   bench: { may: ['core', 'lambda', 'lib', 'cli', 'local-aws'], packages: [] },
   scripts: { may: ['core', 'lambda', 'lib', 'cli', 'local-aws'], packages: [] },
   bin: { may: ['core', 'lib', 'cli'], packages: [] },
+  integ: { may: ['core', 'lib', 'local-aws'], packages: [] },
 };
 
 /** One config block per layer: relative imports that climb into a forbidden folder fail. */

@@ -46,6 +46,9 @@ const WRONG_WAY: readonly Case[] = [
   { file: 'demo/new.ts', imports: '../test/lambda/harness' },
   { file: 'bench/new.ts', imports: '../test/lambda/harness' },
   { file: 'local-aws/new.ts', imports: '../test/lambda/harness' },
+  { file: 'integ/new.ts', imports: '../test/lib/helpers' },
+  { file: 'integ/new.ts', imports: '../lambda/handler' },
+  { file: 'lib/new.ts', imports: '../integ/test-stack' },
 ];
 const RIGHT_WAY: readonly Case[] = [
   { file: 'lib/new.ts', imports: '../core/policy' },
@@ -53,6 +56,8 @@ const RIGHT_WAY: readonly Case[] = [
   { file: 'cli/commands/new.ts', imports: '../../core/ec2' },
   { file: 'demo/new.ts', imports: '../local-aws/fakes' },
   { file: 'test/new.test.ts', imports: '../lambda/handler' },
+  { file: 'integ/new.ts', imports: '../lib' },
+  { file: 'integ/new.ts', imports: '../local-aws/events' },
 ];
 
 describe('the layer check', () => {
