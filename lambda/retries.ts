@@ -9,6 +9,7 @@ import type { GuardConfig } from '../core/contract';
 import { MetricName } from '../core/metric-names';
 import type { Failure } from '../core/reconcile';
 import { backoffSeconds, type RetryRecord } from '../core/retry-record';
+import type { DecisionJournal } from './decision-events';
 import { sendMessages } from './queue-send';
 import { count, logger } from './telemetry';
 
@@ -18,6 +19,8 @@ export interface RetryDeps {
   readonly clock: Clock;
   /** For the backoff's jitter. */
   readonly random?: () => number;
+  /** The invocation's journal, told of each record given up (its decision event says so). */
+  readonly journal?: DecisionJournal;
 }
 
 /** The failures worth another attempt (not, say, a service that no longer exists). */
@@ -43,6 +46,7 @@ export async function dispatchRetries(
       attempts: record.attempt,
       lastError: record.lastError,
     });
+    deps.journal?.noteGivenUp(record);
     await deadLetter(JSON.stringify(record), `exhausted after ${record.attempt} attempts`, deps);
   }
   await queueRetries(queued, deps);

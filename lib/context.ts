@@ -3,8 +3,9 @@
  * prefixed `vpce-guard:`. Reads the values and checks their types, naming the key; the
  * construct checks ranges and combinations. An unset, null or empty value means the default.
  */
-import { Duration, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
+import { Duration, aws_events as events, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { isEventBusArn } from '../core/contract';
 import type { VpceGuardProps } from './vpce-guard-props';
 
 const CONTEXT_PREFIX = 'vpce-guard:';
@@ -24,6 +25,7 @@ const KEYS = [
   'reservedConcurrency',
   'tracing',
   'runbookBaseUrl',
+  'decisionEventBusArn',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -37,6 +39,14 @@ export function guardPropsFromContext(scope: Construct): VpceGuardProps {
   const read = (key: Key) => value(scope, key);
 
   const keyArn = string(read('policyParameterKeyArn'), 'policyParameterKeyArn');
+  const busArn = string(read('decisionEventBusArn'), 'decisionEventBusArn');
+  if (busArn !== undefined && !isEventBusArn(busArn)) {
+    fail(
+      'decisionEventBusArn',
+      busArn,
+      'an event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>)',
+    );
+  }
   const minutes = integer(read('reconcileSchedule'), 'reconcileSchedule');
   const retention = integer(read('logRetentionDays'), 'logRetentionDays');
   if (retention !== undefined && !RETENTION_DAYS.has(retention)) {
@@ -64,6 +74,9 @@ export function guardPropsFromContext(scope: Construct): VpceGuardProps {
     reservedConcurrency: integer(read('reservedConcurrency'), 'reservedConcurrency'),
     tracing: boolean(read('tracing'), 'tracing'),
     runbookBaseUrl: string(read('runbookBaseUrl'), 'runbookBaseUrl'),
+    decisionEventBus: busArn
+      ? events.EventBus.fromEventBusArn(scope, 'DecisionEventBus', busArn)
+      : undefined,
   };
 }
 

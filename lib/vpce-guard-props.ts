@@ -1,7 +1,13 @@
 /**
  * The props of the VpceGuard construct, their defaults, and their validation.
  */
-import { Duration, Token, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
+import {
+  Duration,
+  Token,
+  aws_events as events,
+  aws_kms as kms,
+  aws_logs as logs,
+} from 'aws-cdk-lib';
 import {
   DEFAULTS,
   type NumericSetting,
@@ -139,6 +145,16 @@ export interface VpceGuardProps {
    * @default 'https://github.com/vpce-guard/vpce-guard/blob/main/docs/runbook.md'
    */
   readonly runbookBaseUrl?: string;
+
+  /**
+   * The event bus the guard publishes every decision to, as a `VPC Endpoint Connection
+   * Decision` event (docs/events.md). The guard may put events on this bus only. A bus of
+   * another account works too, if its resource policy lets this account put events on it;
+   * `onDecision` then cannot make rules on it.
+   *
+   * @default - the account's default event bus in the stack's Region
+   */
+  readonly decisionEventBus?: events.IEventBus;
 }
 
 /** The props with every default applied. */

@@ -1,24 +1,31 @@
 /**
- * Local fakes of the AWS APIs vpce-guard uses (EC2, SSM, SQS), each an HTTP server on
- * 127.0.0.1 speaking the real wire protocol, so that the real AWS SDK clients talk to them
- * unchanged. See ../README.md for what is faked and what is not.
+ * Local fakes of the AWS APIs vpce-guard uses (EC2, SSM, SQS, EventBridge, DynamoDB), each an
+ * HTTP server on 127.0.0.1 speaking the real wire protocol, so that the real AWS SDK clients
+ * talk to them unchanged. See ../README.md for what is faked and what is not.
  */
+import { FakeDynamoDb } from './dynamodb';
 import { FakeEc2 } from './ec2';
+import { FakeEventBridge } from './eventbridge';
 import { FakeSqs } from './sqs';
 import { FakeSsm } from './ssm';
 
+export { FakeDynamoDb } from './dynamodb';
 export { FakeEc2 } from './ec2';
+export { FakeEventBridge } from './eventbridge';
 export { FakeSqs } from './sqs';
 
 export interface AwsFakes {
   ec2: FakeEc2;
   ssm: FakeSsm;
   sqs: FakeSqs;
+  eventBridge: FakeEventBridge;
+  dynamoDb: FakeDynamoDb;
   region: string;
   accountId: string;
   /**
    * Environment that points the AWS SDK at the fakes: `AWS_ENDPOINT_URL_EC2`, `_SSM`, `_SQS`,
-   * `AWS_REGION` and dummy credentials (the fakes accept any signature).
+   * `_EVENTBRIDGE`, `_DYNAMODB`, `AWS_REGION` and dummy credentials (the fakes accept any
+   * signature).
    */
   env(): Record<string, string>;
   close(): Promise<void>;
@@ -40,10 +47,23 @@ export async function startAwsFakes(options: AwsFakesOptions = {}): Promise<AwsF
     FakeEc2.start({ region, throttling: options.throttling }),
     FakeSsm.start({ region, accountId }),
     FakeSqs.start({ region, accountId }),
+    FakeEventBridge.start(),
+    FakeDynamoDb.start(),
   ] as const);
-  const [ec2, ssm, sqs] = started;
-  if (ec2.status === 'fulfilled' && ssm.status === 'fulfilled' && sqs.status === 'fulfilled') {
-    return fakes(ec2.value, ssm.value, sqs.value, region, accountId);
+  const [ec2, ssm, sqs, eventBridge, dynamoDb] = started;
+  if (
+    ec2.status === 'fulfilled' &&
+    ssm.status === 'fulfilled' &&
+    sqs.status === 'fulfilled' &&
+    eventBridge.status === 'fulfilled' &&
+    dynamoDb.status === 'fulfilled'
+  ) {
+    return fakes(
+      { ec2: ec2.value, ssm: ssm.value, sqs: sqs.value },
+      { eventBridge: eventBridge.value, dynamoDb: dynamoDb.value },
+      region,
+      accountId,
+    );
   }
   // Close what did start: a server left open would keep the test process alive.
   await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
@@ -51,9 +71,8 @@ export async function startAwsFakes(options: AwsFakesOptions = {}): Promise<AwsF
 }
 
 function fakes(
-  ec2: FakeEc2,
-  ssm: FakeSsm,
-  sqs: FakeSqs,
+  { ec2, ssm, sqs }: Pick<AwsFakes, 'ec2' | 'ssm' | 'sqs'>,
+  { eventBridge, dynamoDb }: Pick<AwsFakes, 'eventBridge' | 'dynamoDb'>,
   region: string,
   accountId: string,
 ): AwsFakes {
@@ -61,18 +80,28 @@ function fakes(
     ec2,
     ssm,
     sqs,
+    eventBridge,
+    dynamoDb,
     region,
     accountId,
     env: () => ({
       AWS_ENDPOINT_URL_EC2: ec2.url,
       AWS_ENDPOINT_URL_SSM: ssm.url,
       AWS_ENDPOINT_URL_SQS: sqs.url,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.url,
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: 'fake-access-key-id',
       AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
     }),
     close: async () => {
-      await Promise.all([ec2.close(), ssm.close(), sqs.close()]);
+      await Promise.all([
+        ec2.close(),
+        ssm.close(),
+        sqs.close(),
+        eventBridge.close(),
+        dynamoDb.close(),
+      ]);
     },
   };
 }

@@ -49,6 +49,19 @@ describe('parseGuardEnvironment', () => {
     expect(loadConfig(base).notificationTopicArn).toBeUndefined();
   });
 
+  test('reads the decision bus and the announcement table, by name or ARN; absent: the default bus, no table', () => {
+    const busArn = 'arn:aws:events:eu-west-1:111122223333:event-bus/security';
+    const tableArn = 'arn:aws:dynamodb:eu-west-1:123456789012:table/VpceGuard-Announcements-1A2B';
+    expect(
+      loadConfig({ ...base, EVENT_BUS_NAME: busArn, ANNOUNCEMENT_TABLE_NAME: tableArn }),
+    ).toMatchObject({ eventBusName: busArn, announcementTableName: tableArn });
+    expect(
+      loadConfig({ ...base, EVENT_BUS_NAME: 'security', ANNOUNCEMENT_TABLE_NAME: 'announcements' }),
+    ).toMatchObject({ eventBusName: 'security', announcementTableName: 'announcements' });
+    const config = loadConfig(base);
+    expect([config.eventBusName, config.announcementTableName]).toEqual([undefined, undefined]);
+  });
+
   test('an empty PROTECTED_SERVICE_IDS means every owned service', () => {
     expect(
       loadConfig({ ...base, PROTECTED_SERVICE_IDS: ' , ' }).protectedServiceIds,
@@ -90,6 +103,14 @@ describe('parseGuardEnvironment', () => {
       { NOTIFICATION_TOPIC_ARN: 'vpce-guard-notifications' },
       'NOTIFICATION_TOPIC_ARN: "vpce-guard-notifications" is not an SNS topic ARN',
     ],
+    [
+      { EVENT_BUS_NAME: 'arn:aws:sns:eu-west-1:123456789012:topic' },
+      'EVENT_BUS_NAME: "arn:aws:sns:eu-west-1:123456789012:topic" is not an event bus name or ARN',
+    ],
+    [
+      { ANNOUNCEMENT_TABLE_NAME: 'a b' },
+      'ANNOUNCEMENT_TABLE_NAME: "a b" is not a DynamoDB table name or ARN',
+    ],
   ])('fails at start-up naming the variable: %o', (override, message) => {
     const env = { ...base, ...override };
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -107,6 +128,8 @@ describe('renderGuardEnvironment', () => {
       policyCacheSeconds: 0,
       rejectBatchSize: 200,
       maxAttempts: 1,
+      eventBusName: 'arn:aws:events:eu-west-1:123456789012:event-bus/default',
+      announcementTableName: 'VpceGuard-Announcements-1A2B',
     };
     const env = { ...renderGuardEnvironment(settings), AWS_REGION: 'eu-west-1' };
     expect(loadConfig(env)).toEqual({ ...settings, region: 'eu-west-1' });
@@ -127,6 +150,8 @@ describe('renderGuardEnvironment', () => {
     });
     expect(env).not.toHaveProperty('PROTECTED_SERVICE_IDS');
     expect(env).not.toHaveProperty('DEAD_LETTER_QUEUE_URL');
+    expect(env).not.toHaveProperty('EVENT_BUS_NAME');
+    expect(env).not.toHaveProperty('ANNOUNCEMENT_TABLE_NAME');
   });
 
   test.each([

@@ -4,6 +4,7 @@ import {
   DescribeVpcEndpointServiceConfigurationsCommand,
   RejectVpcEndpointConnectionsCommand,
 } from '@aws-sdk/client-ec2';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { handleEvent } from '../../lambda/guard';
@@ -912,5 +913,119 @@ describe('queued hints', () => {
     await expect(h.run(sqsEvent([odd]))).resolves.toEqual({ batchItemFailures: [] });
     expect(metricTotal('UnknownTrigger')).toBe(1);
     expect(h.ec2).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('decision events', () => {
+  const brief = (d: { endpointId: string | null; decision: string | null; outcome: string }) => [
+    d.endpointId,
+    d.decision,
+    d.outcome,
+  ];
+
+  test('each decision is published once the decisions are made: reject, accept, and a request kept pending', async () => {
+    const denied = connection(DENIED);
+    const accepted = connection(ACCEPTED);
+    const allowed = connection(ALLOWED);
+    const h = harness({ connections: [denied, accepted, allowed] });
+
+    await h.run(snsEvent(JSON.stringify({ serviceId: SERVICE_A })));
+
+    expect(h.published().map(brief)).toEqual([
+      [denied.VpcEndpointId, 'reject', 'done'],
+      [accepted.VpcEndpointId, 'accept', 'done'],
+      [allowed.VpcEndpointId, 'keep', 'done'],
+    ]);
+    expect(h.published()[0]).toMatchObject({
+      serviceId: SERVICE_A,
+      owner: DENIED,
+      rule: 'deny',
+      mode: 'enforce',
+      attempt: 1,
+    });
+    // Published after the decisions: the Reject and Accept came first.
+    const [put] = h.events.commandCalls(PutEventsCommand);
+    for (const command of [
+      RejectVpcEndpointConnectionsCommand,
+      AcceptVpcEndpointConnectionsCommand,
+    ]) {
+      expect(h.ec2.commandCalls(command)[0]!.calledBefore(put!)).toBe(true);
+    }
+  });
+
+  test('a request kept pending is announced once, not on every sweep', async () => {
+    const allowed = connection(ALLOWED);
+    const h = harness({ connections: [allowed] });
+
+    await h.run(scheduledEvent());
+    await h.run(scheduledEvent());
+
+    expect(h.published().map(brief)).toEqual([[allowed.VpcEndpointId, 'keep', 'done']]);
+  });
+
+  test('a throttled rejection is published as queued, and as gaveUp when its retry record is given up', async () => {
+    const pending = connection(DENIED);
+    const h = harness({ connections: [pending], config: { maxAttempts: 3 } });
+    h.ec2
+      .on(RejectVpcEndpointConnectionsCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
+
+    await h.run(scheduledEvent());
+    await h.run(sqsEvent([retryBody({ endpointIds: [pending.VpcEndpointId], attempt: 2 })]));
+
+    expect(h.published()).toEqual([
+      expect.objectContaining({ outcome: 'queued', attempt: 1, errorCode: 'RequestLimitExceeded' }),
+      expect.objectContaining({ outcome: 'gaveUp', attempt: 3, errorCode: 'RequestLimitExceeded' }),
+    ]);
+  });
+
+  test('an invocation that fails after its decisions still publishes them: AWS retries the event, the decisions stand', async () => {
+    const [denied, throttled] = [connection(DENIED), connection(DENIED, { ServiceId: SERVICE_B })];
+    const h = harness({
+      connections: [denied, throttled],
+      config: { protectedServiceIds: [SERVICE_A, SERVICE_B] },
+    });
+    h.ec2
+      .on(RejectVpcEndpointConnectionsCommand, { ServiceId: SERVICE_B })
+      .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
+    h.sqs.on(SendMessageBatchCommand).resolves({
+      Successful: [],
+      Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false, Message: 'down' }],
+    });
+
+    await expect(h.run(scheduledEvent())).rejects.toThrow('could not send');
+
+    expect(h.published().map(brief)).toEqual(
+      expect.arrayContaining([[denied.VpcEndpointId, 'reject', 'done']]),
+    );
+  });
+
+  test('a PutEvents that fails is logged and counted; the invocation succeeds and the decision stands', async () => {
+    const denied = connection(DENIED);
+    const h = harness({ connections: [denied] });
+    h.events
+      .on(PutEventsCommand)
+      .rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+
+    await expect(h.run(scheduledEvent())).resolves.toMatchObject({ rejected: 1 });
+
+    expect(h.stateOf(denied.VpcEndpointId)).toBe('rejected');
+    expect(metricTotal('DecisionEventsFailed')).toBe(1);
+    expect(logError).toHaveBeenCalledWith(
+      'Decision events not published: the decisions stand, their events are lost',
+      expect.objectContaining({ failed: 1, errors: ['AccessDeniedException: not allowed'] }),
+    );
+  });
+
+  test('in dry run, each would-be change is announced once', async () => {
+    const denied = connection(DENIED);
+    const h = harness({ connections: [denied], policy: { ...POLICY, mode: 'dryRun' } });
+
+    await h.run(scheduledEvent());
+    await h.run(scheduledEvent());
+
+    expect(h.published().map((d) => [d.decision, d.mode, d.outcome])).toEqual([
+      ['reject', 'dryRun', 'dryRun'],
+    ]);
   });
 });

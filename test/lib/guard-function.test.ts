@@ -23,6 +23,9 @@ describe('the guard function', () => {
       MAX_ATTEMPTS: '5',
       // The topic every protected service's connection notification must point at.
       NOTIFICATION_TOPIC_ARN: stack.resolve(guard.notificationTopic.topicArn),
+      // Where decisions are published (the default bus, by ARN), and announced once.
+      EVENT_BUS_NAME: stack.resolve(guard.decisionEventBus.eventBusArn),
+      ANNOUNCEMENT_TABLE_NAME: stack.resolve(guard.announcementTable.tableName),
       POWERTOOLS_LOG_LEVEL: 'INFO',
       POWERTOOLS_SERVICE_NAME: 'vpce-guard',
       POWERTOOLS_METRICS_NAMESPACE: 'VpceGuard',
