@@ -1,13 +1,15 @@
 /**
- * `npm run demo`: vpce-guard at work with no AWS account. Local fakes of EC2, SSM and SQS
- * speak the real wire protocols; the guard runs as deployed (its esbuild bundle, in a child
- * process like a Lambda container) and is driven through its real triggers: a connection
- * notification, a policy edit pushed with the CLI, and a scheduled sweep.
+ * `npm run demo`: vpce-guard at work with no AWS account. Local fakes of EC2, SSM, SQS,
+ * EventBridge and DynamoDB speak the real wire protocols; the guard runs as deployed (its
+ * esbuild bundle, in a child process like a Lambda container) and is driven through its real
+ * triggers: a connection notification, a policy edit pushed with the CLI, and a scheduled
+ * sweep. After each step the demo shows the decision events the guard put on the bus.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { renderGuardEnvironment } from '../core/contract';
+import type { DecisionEventDetail } from '../core/decision-event';
 import type { GuardSummary, SqsResponse } from '../lambda/guard';
 import { styleFor, type Style } from '../cli/style';
 import type { Output } from '../cli/io';
@@ -16,7 +18,7 @@ import { buildGuardBundle } from '../local-aws/bundle';
 import { runCli } from '../local-aws/cli';
 import { LocalLambda } from '../local-aws/local-lambda';
 import { connectNotification, parameterStoreChange, scheduledEvent } from './events';
-import { type DecisionRow, decisionRows, decisionTable, summaryLine } from './report';
+import { type DecisionRow, decisionRows, decisionTable, eventsTable, summaryLine } from './report';
 import {
   CONSUMERS,
   editedPolicy,
@@ -34,7 +36,12 @@ export interface DemoStep {
   readonly rows: readonly DecisionRow[];
   /** The guard's answer: a summary, or the SQS batch response for the hint queue. */
   readonly summary: GuardSummary | SqsResponse;
+  /** The decision events the guard put on the default bus during the step. */
+  readonly events: readonly DecisionEventDetail[];
 }
+
+/** The table that remembers which one-time events (kept pending) were announced. */
+const ANNOUNCEMENT_TABLE = 'vpce-guard-announcements';
 
 /** What every step of one run works with. */
 interface Stage {
@@ -58,12 +65,14 @@ export async function runDemo(
     out.write(style.dim('Building the guard bundle and starting local AWS fakes…\n'));
     const serviceId = fakes.ec2.addService();
     fakes.ssm.setParameter(POLICY_PARAMETER, policyText(initialPolicy(serviceId)));
+    fakes.dynamoDb.createTable(ANNOUNCEMENT_TABLE, 'id');
     guard = await LocalLambda.start(await buildGuardBundle(workDir), {
       // As the stack deploys it (core/contract.ts), pointed at the fakes.
       ...renderGuardEnvironment({
         policyParameterName: POLICY_PARAMETER,
         retryQueueUrl: fakes.sqs.createQueue('vpce-guard-retry'),
         protectedServiceIds: [serviceId],
+        announcementTableName: ANNOUNCEMENT_TABLE,
       }),
       ...fakes.env(),
       // No CloudWatch here: the demo reads the guard's log lines, not its metrics.
@@ -151,14 +160,19 @@ function seed(stage: Stage, requests: readonly Request[]) {
 /** One invocation of the bundled guard, and its table from the guard's logs of it. */
 async function invoke(stage: Stage, title: string, event: unknown): Promise<DemoStep> {
   const firstLog = stage.guard.logs.length;
+  const firstEvent = stage.fakes.eventBridge.allEvents.length;
   const invocation = await stage.guard.invoke(event);
   if (invocation.error) {
     throw new Error(`the guard failed: ${invocation.error.name}: ${invocation.error.message}`);
   }
   const summary = invocation.result as GuardSummary | SqsResponse;
   const rows = decisionRows(stage.guard.logs.slice(firstLog), stage.fakes.ec2);
+  const events = stage.fakes.eventBridge.allEvents
+    .slice(firstEvent)
+    .map((e) => e.detail as DecisionEventDetail);
   stage.out.write(`\n${decisionTable(rows)}${stage.style.dim(summaryLine(summary))}\n`);
-  return { title, rows, summary };
+  stage.out.write(`\n${eventsTable(events)}`);
+  return { title, rows, summary, events };
 }
 
 function heading(stage: Stage, step: number, text: string): void {

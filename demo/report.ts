@@ -2,6 +2,11 @@
  * What the demo prints for a step, taken from the truth only: the guard's own log lines of
  * the invocation (its decision and reason per endpoint) and the fake EC2's state after it.
  */
+import {
+  DECISION_EVENT_DETAIL_TYPE,
+  DECISION_EVENT_SOURCE,
+  type DecisionEventDetail,
+} from '../core/decision-event';
 import type { GuardSummary, SqsResponse } from '../lambda/guard';
 import { formatTable } from '../cli/table';
 import type { FakeEc2 } from '../local-aws/fakes';
@@ -48,6 +53,22 @@ export function decisionTable(rows: readonly DecisionRow[]): string {
     ],
     rows,
   );
+}
+
+/** The decision events the guard put on the bus: what a rule on them (e-mail, chat) sees. */
+export function eventsTable(events: readonly DecisionEventDetail[]): string {
+  const title = `To EventBridge, default bus: ${events.length} "${DECISION_EVENT_DETAIL_TYPE}" event(s) from ${DECISION_EVENT_SOURCE}`;
+  if (events.length === 0) return `${title}\n`;
+  return `${title}\n${formatTable<DecisionEventDetail>(
+    [
+      { header: 'endpoint', value: (e) => e.endpointId ?? '(whole service)' },
+      { header: 'owner', value: (e) => (e.owner ? ownerLabel(e.owner) : '') },
+      { header: 'decision', value: (e) => e.decision ?? '' },
+      { header: 'outcome', value: (e) => e.outcome },
+      { header: 'rule', value: (e) => e.rule ?? '(default action)' },
+    ],
+    events,
+  )}`;
 }
 
 /** The guard's own answer to the invocation, in one line. */

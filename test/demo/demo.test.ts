@@ -70,6 +70,34 @@ test('prints every row as a table line, with the guard’s own answer under each
   expect(output).not.toContain('\u001b['); // not a terminal: no colours
 });
 
+test('after each step, prints the decision events the guard put on the bus: one per decision, a kept request once', () => {
+  const summary = (step: DemoStep | undefined) =>
+    step?.events.map((e) => [
+      ownerLabel(e.owner ?? '').split(' ')[1],
+      e.decision,
+      e.outcome,
+      e.rule,
+    ]);
+  expect(summary(steps[0])).toEqual([
+    ['acme', 'accept', 'done', 'acme-prod'],
+    ['globex', 'keep', 'done', 'globex'],
+    ['initech', 'keep', 'done', null],
+    ['mallory', 'reject', 'done', 'deny'],
+  ]);
+  expect(summary(steps[1])).toEqual([
+    ['globex', 'accept', 'done', 'globex'],
+    ['initech', 'reject', 'done', null],
+  ]);
+  expect(summary(steps[2])).toEqual([
+    ['umbrella', 'reject', 'done', null],
+    ['acme', 'reject', 'done', null],
+    ['globex', 'accept', 'done', 'globex'],
+  ]);
+  expect(output).toContain(
+    'To EventBridge, default bus: 4 "VPC Endpoint Connection Decision" event(s) from vpce-guard\n',
+  );
+});
+
 function cellsPattern(cells: readonly string[]): RegExp {
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`^${cells.map(escape).join(' {2,}')}$`);

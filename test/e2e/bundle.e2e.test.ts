@@ -222,3 +222,124 @@ test('a missing variable fails the init with its name', async () => {
     LocalLambda.start(bundle, { ...fakes.env(), RETRY_QUEUE_URL: 'https://sqs.local/1/q' }),
   ).rejects.toThrow('init failed: ConfigError: POLICY_PARAMETER_NAME is required but not set');
 });
+
+describe('decision events', () => {
+  const TABLE = 'vpce-guard-announcements';
+  const summary = (e: { source: string; detailType: string; detail: unknown }) => {
+    const d = e.detail as Record<string, unknown>;
+    return [e.source, e.detailType, d.endpointId, d.decision, d.rule, d.outcome, d.mode];
+  };
+
+  test('every decision is put on the bus by the real bundle; a request kept pending is announced once, across containers', async () => {
+    const serviceId = fakes.ec2.addService();
+    const denied = fakes.ec2.addConnection({ serviceId, owner: DENIED });
+    const allowed = fakes.ec2.addConnection({ serviceId, owner: ALLOWED });
+    const accepted = fakes.ec2.addConnection({ serviceId, owner: ACCEPTED });
+    fakes.ssm.setParameter(PARAMETER, policy(serviceId));
+    fakes.dynamoDb.createTable(TABLE, 'id');
+    const env = { PROTECTED_SERVICE_IDS: serviceId, ANNOUNCEMENT_TABLE_NAME: TABLE };
+    const { guard } = await startGuard(env);
+
+    await guard.invoke(notification(serviceId, denied));
+    await guard.invoke({ reconcile: 'all' }); // the next sweep finds the kept request again
+    const other = await LocalLambda.start(bundle, {
+      ...fakes.env(),
+      POLICY_PARAMETER_NAME: PARAMETER,
+      RETRY_QUEUE_URL: fakes.sqs.createQueue('vpce-guard-retry'),
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...env,
+    });
+    try {
+      await other.invoke({ reconcile: 'all' }); // a new container: the table remembers
+    } finally {
+      await other.close();
+    }
+
+    const type = 'VPC Endpoint Connection Decision';
+    expect(fakes.eventBridge.eventsOn().map(summary)).toEqual(
+      expect.arrayContaining([
+        ['vpce-guard', type, denied, 'reject', 'deny', 'done', 'enforce'],
+        ['vpce-guard', type, accepted, 'accept', 'globex', 'done', 'enforce'],
+        ['vpce-guard', type, allowed, 'keep', 'acme', 'done', 'enforce'],
+      ]),
+    );
+    expect(fakes.eventBridge.allEvents).toHaveLength(3);
+    expect(fakes.eventBridge.eventsOn()[0]?.detail).toMatchObject({
+      version: 1,
+      serviceId,
+      owner: expect.stringMatching(/^\d{12}$/),
+      region: 'eu-west-1',
+      state: 'pendingAcceptance',
+      attempt: 1,
+    });
+    expect(fakes.dynamoDb.items(TABLE)).toHaveLength(1);
+  });
+
+  test('a rejection EventBridge refuses is logged and counted; the decision stands and the invocation succeeds', async () => {
+    const serviceId = fakes.ec2.addService();
+    const denied = fakes.ec2.addConnection({ serviceId, owner: DENIED });
+    fakes.ssm.setParameter(PARAMETER, policy(serviceId));
+    fakes.eventBridge.failEntries({ code: 'AccessDeniedException', message: 'not allowed' });
+    const { guard } = await startGuard();
+
+    const invocation = await guard.invoke({ reconcile: [serviceId] });
+
+    expect(invocation.result).toMatchObject({ rejected: 1 });
+    expect(fakes.ec2.connection(denied)?.VpcEndpointState).toBe('rejected');
+    expect(
+      guard.logsWith('Decision events not published: the decisions stand, their events are lost'),
+    ).toEqual([
+      expect.objectContaining({
+        level: 'ERROR',
+        failed: 1,
+        errors: ['AccessDeniedException: not allowed'],
+      }),
+    ]);
+  });
+});
+
+describe('the deadline under persistent throttling', () => {
+  test('with 7 s left and Reject throttled by another caller, the guard returns in time and every piece of work is queued', async () => {
+    const services = [1, 2, 3].map(() => fakes.ec2.addService());
+    const denied = services.flatMap((serviceId) =>
+      [1, 2].map(() => ({
+        serviceId,
+        endpointId: fakes.ec2.addConnection({ serviceId, owner: DENIED }),
+      })),
+    );
+    fakes.ssm.setParameter(PARAMETER, policy(services[0]!));
+    // Another caller keeps Reject's bucket empty: every Reject is RequestLimitExceeded.
+    fakes.ec2.setThrottling(true, { reject: { capacity: 0, refillPerSecond: 0 } });
+    const { guard, retryQueue } = await startGuard();
+
+    const started = Date.now();
+    const invocation = await guard.invoke({ reconcile: 'all' }, 7_000);
+    const elapsed = Date.now() - started;
+
+    expect(invocation.error).toBeUndefined();
+    // The EC2 calls end 5 s before the time is out, the queueing and publishing 1 s before.
+    expect(elapsed).toBeLessThan(6_000);
+    const rejects = fakes.ec2.calls.filter((c) => c.action === 'RejectVpcEndpointConnections');
+    expect(rejects.length).toBeGreaterThan(0);
+    // No Reject reached EC2 after the deadline (2 s in; the child's clock starts a little later).
+    expect(Math.max(...rejects.map((c) => c.at))).toBeLessThan(started + 2_000 + 250);
+    const records = fakes.sqs
+      .messages(retryQueue)
+      .map((m) => m.body as { serviceId: string; endpointIds: string[] });
+    for (const { serviceId, endpointId } of denied) {
+      expect(fakes.ec2.connection(endpointId)?.VpcEndpointState).toBe('pendingAcceptance');
+      expect(
+        records.some(
+          (r) =>
+            r.serviceId === serviceId &&
+            (r.endpointIds.length === 0 || r.endpointIds.includes(endpointId)),
+        ),
+      ).toBe(true);
+    }
+    // Their events say so.
+    const outcomes = fakes.eventBridge.allEvents.map(
+      (e) => (e.detail as { outcome: string }).outcome,
+    );
+    expect(new Set(outcomes)).toEqual(new Set(['queued']));
+  });
+});
