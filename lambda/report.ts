@@ -129,7 +129,7 @@ export function reportUpkeep(report: UpkeepReport): void {
       });
     }
     if (wiring.deferred.length > 0) {
-      logger.info('Not wired yet: the invocation ran out of time; the next sweep wires them', {
+      logger.info('Not wired yet: left for the next sweep (no time left, or over its share)', {
         serviceIds: wiring.deferred,
       });
     }

@@ -75,6 +75,14 @@ export class PermissionsCache {
   }
 }
 
+/**
+ * Notifications a sweep creates at most. Creating draws on an EC2 bucket of 50 requests
+ * refilled at 5 a second, which other tools in the account may share: 100 is the bucket and
+ * 10 seconds of its refill, so a first sweep of 500 services does not hold it empty for its
+ * whole minute. The rest waits for the next sweeps: 500 services are wired within 5 sweeps.
+ */
+const CREATES_PER_SWEEP = 100;
+
 export interface UpkeepDeps {
   readonly config: Pick<GuardConfig, 'protectedServiceIds' | 'notificationTopicArn'>;
   readonly ec2: EC2Client;
@@ -96,7 +104,7 @@ export interface WiringReport {
   readonly created: readonly { readonly serviceId: string; readonly notificationId?: string }[];
   /** Surplus notifications deleted (a second one of a service, after two containers raced). */
   readonly removed: readonly string[];
-  /** Services not wired yet: the invocation ran out of time; the next sweep wires them. */
+  /** Services not wired yet (no time left, or over the sweep's share): the next sweep wires them. */
   readonly deferred: readonly string[];
   /** Services the stack manages that have more than one notification: left as they are. */
   readonly duplicated: readonly string[];
@@ -184,10 +192,11 @@ async function wire(
   const plan = planWiring(serviceIds, existing, new Set(deps.config.protectedServiceIds ?? []));
 
   const created: WiringReport['created'][number][] = [];
-  const deferred: string[] = [];
-  for (const [index, serviceId] of plan.missing.entries()) {
+  const deferred: string[] = plan.missing.slice(CREATES_PER_SWEEP);
+  const now = plan.missing.slice(0, CREATES_PER_SWEEP);
+  for (const [index, serviceId] of now.entries()) {
     if (!(await tokenInTime(deps.wiringLimiter, deadline))) {
-      deferred.push(...plan.missing.slice(index));
+      deferred.unshift(...now.slice(index));
       break;
     }
     try {

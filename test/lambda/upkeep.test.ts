@@ -237,9 +237,22 @@ describe('wiring', () => {
     await handleEvent(scheduledEvent(), h.deps, h.clock.now() + 100);
     expect(h.ec2).not.toHaveReceivedCommand(CreateVpcEndpointConnectionNotificationCommand);
     expect(logInfo).toHaveBeenCalledWith(
-      'Not wired yet: the invocation ran out of time; the next sweep wires them',
+      'Not wired yet: left for the next sweep (no time left, or over its share)',
       { serviceIds: [SERVICE_A, SERVICE_B, SERVICE_C] },
     );
+  });
+
+  test('creates at most 100 notifications a sweep, leaving the rest for the next', async () => {
+    const services = Array.from(
+      { length: 130 },
+      (_, i) => `vpce-svc-${i.toString(16).padStart(17, '0')}`,
+    );
+    const h = protectingAll({ ownedServices: services });
+    await h.run(scheduledEvent());
+    expect(toTopic(h)).toHaveLength(100);
+    h.clock.time += 5 * 60_000;
+    await h.run(scheduledEvent());
+    expect(toTopic(h)).toHaveLength(130);
   });
 
   test('a disabled notification is reported and counted, not duplicated', async () => {
