@@ -30,11 +30,11 @@ const DEFAULT_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
 export interface VpceGuardProps {
   /**
    * The endpoint services to guard (`vpce-svc-…`). Each gets an endpoint connection
-   * notification, and the guard may reject or accept on these services only. An ID may be a
-   * token, such as the `vpcEndpointServiceId` of a service made in the same app.
+   * notification from the stack, and the guard may reject or accept on these services only.
+   * An ID may be a token, such as the `vpcEndpointServiceId` of a service made in the same app.
    *
-   * @default - every endpoint service the account owns in the stack's Region, with no
-   * connection notifications: the scheduled sweep finds new requests.
+   * @default - every endpoint service the account owns in the stack's Region, including those
+   * created later; the guard gives each its endpoint connection notification itself.
    */
   readonly protectedServiceIds?: string[];
 
