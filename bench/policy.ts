@@ -16,7 +16,8 @@ export interface PolicyResult {
 }
 
 const PRINCIPAL_COUNTS = [1, 1_000, 100_000];
-const SERVICE = 'vpce-svc-0123456789abcdef0';
+/** The service the benchmark policies' rules allow. */
+export const SERVICE = 'vpce-svc-0123456789abcdef0';
 const ROUNDS = 5;
 const ROUND_MS = 300;
 
@@ -32,23 +33,32 @@ export function measurePolicy(): { result: PolicyResult; policyBytes: number } {
   };
 }
 
-/**
- * Decisions per second over a mix that takes every path: an allowed principal (a set lookup
- * in the rule), a denied one (the deny list) and a stranger (every rule, then the default).
- */
+/** Decisions per second with `principals` accounts listed in a rule. */
 function decideRate(principals: number): number {
   const accounts = Array.from({ length: principals }, (_, i) => account(i));
-  const policy = parsed({
-    version: 1,
-    defaultAction: 'reject',
-    deny: [DENIED],
-    rules: [
-      { id: 'other', services: ['vpce-svc-00000000000000000'], principals: '*' },
-      { id: 'partners', services: [SERVICE], principals: accounts },
-    ],
-  });
+  return decisionsPerSecond(
+    parsed({
+      version: 1,
+      defaultAction: 'reject',
+      deny: [DENIED],
+      rules: [
+        { id: 'other', services: ['vpce-svc-00000000000000000'], principals: '*' },
+        { id: 'partners', services: [SERVICE], principals: accounts },
+      ],
+    }),
+    accounts,
+  );
+}
+
+/**
+ * Decisions per second of `policy` (its deny list holds DENIED, a rule on SERVICE allows
+ * `allowed`) over a mix that takes every path: an allowed principal (a set lookup in the
+ * rule, or in a principal set), a denied one (the deny list) and a stranger (every rule, then
+ * the default).
+ */
+export function decisionsPerSecond(policy: Policy, allowed: readonly string[]): number {
   const owners = Array.from({ length: 1_024 }, (_, i) =>
-    i % 3 === 0 ? DENIED : i % 3 === 1 ? STRANGER : accounts[(i * 7919) % principals]!,
+    i % 3 === 0 ? DENIED : i % 3 === 1 ? STRANGER : allowed[(i * 7919) % allowed.length]!,
   );
   const connections: Connection[] = owners.map((owner, i) => ({
     serviceId: SERVICE,

@@ -12,14 +12,26 @@ import { DEFAULTS } from '../core/contract';
 import { buildGuardBundle } from '../local-aws/bundle';
 import { type BurstResult, burstCases, rejectCallTarget, runBurst } from './burst';
 import { measureColdStart } from './cold-start';
+import { DEADLINE_CASES_MS, type DeadlineResult, runDeadline } from './deadline';
 import type { Delivery } from './rig';
 import { measurePolicy } from './policy';
+import { DEFAULT_SSM_TPS, measureSets } from './sets';
+import { runServicesSweep, SERVICE_COUNTS, type ServicesSweepResult } from './services';
 import { runSsm } from './ssm';
 import { runSweep, type SweepResult } from './sweep';
 import { round } from './stats';
 import { printTable } from './table';
 
-const SECTIONS = ['cold-start', 'burst', 'sweep', 'policy', 'ssm'] as const;
+const SECTIONS = [
+  'cold-start',
+  'burst',
+  'sweep',
+  'services',
+  'deadline',
+  'policy',
+  'sets',
+  'ssm',
+] as const;
 type Section = (typeof SECTIONS)[number];
 const RESULTS = path.join(__dirname, 'results.json');
 const USAGE = `usage: npm run bench -- [--only ${SECTIONS.join(',')}] [--quick] [--runs N] [--batch-size N] [--direct]
@@ -54,7 +66,7 @@ async function main(): Promise<void> {
   const started = Date.now();
 
   if (run('cold-start')) results.coldStart = await coldStart(runs);
-  if (run('burst') || run('sweep') || run('ssm')) {
+  if (run('burst') || run('sweep') || run('services') || run('deadline') || run('ssm')) {
     const dir = await mkdtemp(path.join(tmpdir(), 'vpce-guard-bench-'));
     try {
       const bundle = await buildGuardBundle(dir);
@@ -63,12 +75,15 @@ async function main(): Promise<void> {
       if (run('burst'))
         results.burst = await bursts(bundle, sizes, { rejectBatchSize: batchSize, delivery });
       if (run('sweep')) results.sweep = await sweeps(bundle, batchSize);
+      if (run('services')) results.services = await servicesSweeps(bundle);
+      if (run('deadline')) results.deadline = await deadlines(bundle);
       if (run('ssm')) results.ssm = await ssm(bundle);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
   if (run('policy')) results.policy = policy();
+  if (run('sets')) results.sets = await sets();
 
   console.log(`\nfinished in ${Math.round((Date.now() - started) / 1000)} s`);
   if (values.quick || batchSize !== undefined || values.direct) {
@@ -79,7 +94,7 @@ async function main(): Promise<void> {
   const previous = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : {};
   const merged = { ...previous, ...results };
   const ordered = Object.fromEntries(
-    ['coldStart', 'burst', 'sweep', 'policy', 'ssm']
+    ['coldStart', 'burst', 'sweep', 'services', 'deadline', 'policy', 'sets', 'ssm']
       .filter((k) => k in merged)
       .map((k) => [k, merged[k]]),
   );
@@ -176,9 +191,78 @@ async function sweeps(bundle: string, batchSize?: number): Promise<SweepResult[]
   return results;
 }
 
+async function servicesSweeps(bundle: string): Promise<ServicesSweepResult[]> {
+  const results: ServicesSweepResult[] = [];
+  const rows = [];
+  for (const services of SERVICE_COUNTS) {
+    process.stdout.write(`services: a sweep of ${services} service(s)…\n`);
+    const { result, details } = await runServicesSweep(bundle, services);
+    results.push(result);
+    rows.push({
+      ...result,
+      ...details.describeByAction,
+      'reject calls': details.rejectCalls,
+      throttled: details.throttled,
+      'sweeps to wire all': details.sweepsToWire,
+    });
+  }
+  printTable(
+    'Sweep of every service, protecting them all, 2 pending (target: DescribeVpcEndpointConnections <= ceil(pending / 1000) + 1 whatever the services; issue baseline: 200 services, 214 calls, 5.9 s)',
+    rows,
+  );
+  return results;
+}
+
+async function deadlines(bundle: string): Promise<DeadlineResult[]> {
+  const results: DeadlineResult[] = [];
+  const rows = [];
+  for (const timeLeftMs of DEADLINE_CASES_MS) {
+    process.stdout.write(`deadline: ${timeLeftMs / 1000} s left, Reject throttled for good…\n`);
+    const { result, details } = await runDeadline(bundle, timeLeftMs);
+    results.push(result);
+    rows.push({
+      ...result,
+      'to reject': details.toReject,
+      throttled: details.throttled,
+      'events by outcome': JSON.stringify(details.events),
+      error: details.error ?? '',
+    });
+  }
+  printTable(
+    `Deadline under persistent throttling: ${rows[0]?.['to reject']} denied requests on 20 services, every Reject throttled by another caller (target: no Reject after the deadline, returned before the time is out, lost 0)`,
+    rows,
+  );
+  return results;
+}
+
 async function ssm(bundle: string) {
   const { result, seconds } = await runSsm(bundle, 1_000);
   printTable('Policy cache (POLICY_CACHE_SECONDS 60)', [{ ...result, seconds }]);
+  return result;
+}
+
+async function sets() {
+  process.stdout.write('sets: a policy whose set holds 100,000 accounts…\n');
+  const result = await measureSets();
+  printTable(
+    `Principal sets: a policy whose set holds ${result.accounts.toLocaleString('en-US')} random accounts, loaded at Parameter Store's default ${DEFAULT_SSM_TPS} transactions per second (target: <= 20 SSM calls, < 1 s at ${DEFAULT_SSM_TPS}/s)`,
+    result.tiers.map((t) => ({
+      tier: t.tier,
+      parts: t.parts,
+      'SSM calls': t.loadCalls,
+      [`s at ${DEFAULT_SSM_TPS}/s`]: t.secondsAt40Tps,
+      'load s': t.loadSeconds,
+      throttled: t.throttled,
+      'reload calls': t.reloadCalls,
+      'heap MB': t.heapMb,
+    })),
+  );
+  printTable('decide(): decisions per second, 100,000 allowed accounts', [
+    {
+      'in a principal set': result.decisionsPerSecond.set,
+      'listed in the rule': result.decisionsPerSecond.inline,
+    },
+  ]);
   return result;
 }
 
