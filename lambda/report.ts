@@ -107,6 +107,9 @@ function countOutcomes(outcomes: readonly Outcome[]): void {
  * line, and the counts of services (not one metric per service).
  */
 export function reportUpkeep(report: UpkeepReport): void {
+  if (report.outOfTime) {
+    logger.info("Wiring and posture stopped at the invocation's deadline; the next sweep goes on");
+  }
   for (const failure of report.failures) logUpkeepFailure(failure);
   if (report.notFound.length > 0) {
     logger.warn('Protected services not found in this account and Region', {

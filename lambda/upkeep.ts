@@ -69,6 +69,7 @@ export class PermissionsCache {
         this.read.set(serviceId, { everyone, at: this.clock.now() });
       } catch (error) {
         failures.push({ serviceId, error: toApiError(error) });
+        if (isOutOfTime(failures.at(-1)!.error)) break;
       }
     }
     return failures;
@@ -121,6 +122,8 @@ export interface PostureReport {
 }
 
 export interface UpkeepReport {
+  /** The invocation's deadline came first: what was not done waits for the next sweep. */
+  readonly outOfTime?: boolean;
   /** The protected services found; absent when they could not be listed. */
   readonly services?: readonly OwnedService[];
   /** Services `protectedServiceIds` lists that the account does not own (here). */
@@ -142,11 +145,14 @@ export async function upkeep(
 ): Promise<UpkeepReport> {
   const inTime = () => deadline === undefined || deps.clock.now() < deadline;
   const failures: UpkeepFailure[] = [];
+  if (!inTime()) return { outOfTime: true, notFound: [], failures };
   let owned: OwnedService[];
   try {
     owned = await listOwnedServices(deps.ec2, only);
   } catch (error) {
-    failures.push({ step: 'list services', error: toApiError(error) });
+    const apiError = toApiError(error);
+    if (isOutOfTime(apiError)) return { outOfTime: true, notFound: [], failures };
+    failures.push({ step: 'list services', error: apiError });
     return { notFound: [], failures };
   }
   const listed = deps.config.protectedServiceIds;
@@ -158,11 +164,11 @@ export async function upkeep(
   const topicArn = deps.config.notificationTopicArn;
   const wiring = topicArn ? await wire(deps, topicArn, ids, only, deadline, failures) : undefined;
 
+  const unread = await deps.permissions.refresh(deps.ec2, ids, inTime);
   failures.push(
-    ...(await deps.permissions.refresh(deps.ec2, ids, inTime)).map((f) => ({
-      step: 'read permissions' as const,
-      ...f,
-    })),
+    ...unread
+      .filter((f) => !isOutOfTime(f.error))
+      .map((f) => ({ step: 'read permissions' as const, ...f })),
   );
   const posture: PostureReport = {
     acceptingAutomatically: services
@@ -171,7 +177,24 @@ export async function upkeep(
     openToEveryone: ids.filter((id) => deps.permissions.openToEveryone(id) === true),
     permissionsUnknown: ids.filter((id) => deps.permissions.openToEveryone(id) === undefined),
   };
-  return { services, notFound, ...(wiring ? { wiring } : {}), posture, failures };
+  const outOfTime = !inTime() || failures.some((f) => isOutOfTime(f.error));
+  return {
+    ...(outOfTime ? { outOfTime } : {}),
+    services,
+    notFound,
+    ...(wiring ? { wiring } : {}),
+    posture,
+    // Calls the deadline cut short did not fail: they wait for the next sweep.
+    failures: failures.filter((f) => !isOutOfTime(f.error)),
+  };
+}
+
+/**
+ * An EC2 call the invocation's deadline refused or cut short (core/sdk-deadline.ts): not a
+ * failure to wire, only no time left.
+ */
+function isOutOfTime(error: ApiError): boolean {
+  return error.code === 'DeadlineReached' || error.code === 'AbortError';
 }
 
 async function wire(
@@ -204,7 +227,12 @@ async function wire(
       const notificationId = await createConnectNotification(deps.ec2, serviceId, topicArn, token);
       created.push({ serviceId, ...(notificationId ? { notificationId } : {}) });
     } catch (error) {
-      failures.push({ step: 'create', serviceId, error: toApiError(error) });
+      const apiError = toApiError(error);
+      failures.push({ step: 'create', serviceId, error: apiError });
+      if (isOutOfTime(apiError)) {
+        deferred.unshift(...now.slice(index));
+        break;
+      }
     }
   }
 

@@ -255,6 +255,35 @@ describe('wiring', () => {
     expect(toTopic(h)).toHaveLength(130);
   });
 
+  test('a call the deadline cuts short is no failure: the rest waits for the next sweep', async () => {
+    const h = protectingAll();
+    h.ec2.on(CreateVpcEndpointConnectionNotificationCommand).rejects(
+      Object.assign(new Error("the call would end after the invocation's deadline"), {
+        name: 'DeadlineReached',
+      }),
+    );
+    await h.run(scheduledEvent());
+    expect(h.ec2).toHaveReceivedCommandTimes(CreateVpcEndpointConnectionNotificationCommand, 1);
+    expect(metricValues('NotificationWiringFailed')).toEqual([]);
+    expect(logInfo).toHaveBeenCalledWith(
+      'Not wired yet: left for the next sweep (no time left, or over its share)',
+      { serviceIds: [SERVICE_A, SERVICE_B, SERVICE_C] },
+    );
+    expect(logInfo).toHaveBeenCalledWith(
+      "Wiring and posture stopped at the invocation's deadline; the next sweep goes on",
+    );
+  });
+
+  test('past the deadline, a sweep starts no wiring at all', async () => {
+    const h = harness({
+      connections: [connection(DENIED)],
+      config: { protectedServiceIds: [SERVICE_A], notificationTopicArn: TOPIC_ARN },
+    });
+    await handleEvent(scheduledEvent(), h.deps, h.clock.now());
+    expect(h.ec2).not.toHaveReceivedCommand(DescribeVpcEndpointConnectionNotificationsCommand);
+    expect(metricValues('NotificationWiringFailed')).toEqual([]);
+  });
+
   test('a disabled notification is reported and counted, not duplicated', async () => {
     const h = protectingAll({ ownedServices: [SERVICE_A] });
     h.model.addNotification({ serviceId: SERVICE_A, topicArn: TOPIC_ARN, state: 'Disabled' });
