@@ -56,8 +56,6 @@ export interface LoadedSet {
 export interface LoadedPolicy {
   /** The policy with the accounts of its sets, ready for `decide`. */
   readonly policy: Policy;
-  /** The policy parameter's SSM version. */
-  readonly version: number;
   readonly sets: readonly LoadedSet[];
 }
 
@@ -110,7 +108,7 @@ export async function loadPolicy(
   }
   const sets = await loadPrincipalSets(ssm, parameter, parsed.policy, reuse);
   if ('problem' in sets) return sets;
-  return { loaded: { policy: sets.policy, version: found.Version ?? 0, sets: sets.sets } };
+  return { loaded: { policy: sets.policy, sets: sets.sets } };
 }
 
 /**
@@ -297,7 +295,11 @@ function toLoadedSet(manifest: SetManifest, accounts: readonly string[]): Loaded
   };
 }
 
-function unreadableSet(parameter: PolicyParameter, set: string, error: unknown): SetsLoad {
+function unreadableSet(
+  parameter: PolicyParameter,
+  set: string,
+  error: unknown,
+): { readonly problem: PolicyProblem } {
   const manifestId = setManifestId(parameter, set);
   return {
     problem: {
@@ -348,15 +350,16 @@ export async function getParameters(
  */
 function answers(p: Parameter, id: string): boolean {
   if (p.Name === id || p.ARN === id) return true;
+  const resource = ':parameter/';
   const key = (name: string) =>
     name.startsWith('arn:')
-      ? name.slice(name.indexOf(':parameter/') + 11)
+      ? name.slice(name.indexOf(resource) + resource.length)
       : name.replace(/^\//, '');
   return p.Name !== undefined && key(p.Name) === key(id);
 }
 
 /** `Name: message`, or just the name when AWS sent no message (ParameterNotFound). */
-export function describeSsmError(error: unknown): string {
+function describeSsmError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   return error.message && error.message !== 'UnknownError'
     ? `${error.name}: ${error.message}`

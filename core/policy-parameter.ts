@@ -123,7 +123,7 @@ export function parameterRegion(nameOrArn: string): { readonly region?: string }
 }
 
 /** True when an SSM event's parameter name is `parameter`'s (with or without a leading "/"). */
-export function sameParameterName(parameter: PolicyParameter, name: string): boolean {
+function sameParameterName(parameter: PolicyParameter, name: string): boolean {
   return keyOf(name) === parameter.key;
 }
 

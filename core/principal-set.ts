@@ -29,8 +29,8 @@ export function isPrincipalSetName(value: unknown): value is string {
   return typeof value === 'string' && SET_NAME.test(value);
 }
 
-export const MANIFEST_FORMAT = 'vpce-guard/principal-set@1';
-export const PART_FORMAT = 'vpce-guard/principal-set-part@1';
+const MANIFEST_FORMAT = 'vpce-guard/principal-set@1';
+const PART_FORMAT = 'vpce-guard/principal-set-part@1';
 
 /** The commit point of a set's version: what the reader reads first. */
 export interface SetManifest {

@@ -1,4 +1,4 @@
-import { regionOf, withAwsClients, type AwsClients } from '../aws';
+import { withAwsClients, type AwsClients } from '../aws';
 import {
   type Command,
   LIVE_POLICY_OPTIONS,
@@ -17,6 +17,7 @@ import {
   type ParameterWrite,
   readParameterStorage,
   readPolicyParameter,
+  resolvePrincipalSets,
   writePolicyParameter,
 } from '../policy-parameter';
 import { styleFor } from '../style';
@@ -26,7 +27,8 @@ export const push: Command = {
   path: ['policy', 'push'],
   usage: 'policy push <file> [--name <parameter>] [--yes] [--region <r>] [--profile <p>]',
   summary: 'Validate a policy file, show its diff against the live policy, and write it to SSM.',
-  help: `An invalid policy is never pushed: its errors are listed with their JSON paths (exit 1).
+  help: `An invalid policy is never pushed: its errors are listed with their JSON paths (exit 1); nor
+is one that names a principal set missing or invalid in Parameter Store (push the set first).
 Otherwise the unified diff against the live policy is shown and, on a terminal, you are
 asked to confirm; without a terminal, pass --yes (else exit 2). The parameter is overwritten in the
 smallest tier that holds the file (Standard up to 4096 bytes, Advanced up to 8192; an
@@ -75,8 +77,10 @@ async function pushPolicy(
     io.stdout.write(`No change: ${name} (version ${live.version}) already holds ${file.path}.\n`);
     return EXIT_OK;
   }
+  // The guard would not use a policy whose sets it cannot load: refuse it here.
+  await resolvePrincipalSets(aws.ssm, parameter, file.policy, file.path);
   const write = await plannedWrite(aws, file, name, live);
-  const region = await regionOf(aws);
+  const region = await aws.ssm.config.region(); // the parameter's: an ARN's may differ from EC2's
 
   io.stdout.write(
     `${unifiedDiff(

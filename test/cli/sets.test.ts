@@ -375,6 +375,23 @@ describe('the commands that decide resolve the sets', () => {
   });
 });
 
+test('policy push refuses a policy whose set does not exist yet, and pushes it once the set does', async () => {
+  const policyFile = writePolicy(ctx.dir, 'p.json', {
+    ...GOLD_POLICY,
+    rules: [{ id: 'silver', principalSets: ['silver'] }],
+  });
+  const refused = await runCli(['policy', 'push', policyFile, '--yes'], ctx.fakes);
+  expect(refused).toMatchObject({
+    code: 1,
+    stderr: `error: ${policyFile} cannot be used: a principal set is missing or invalid\n  rules[0].principalSets[0]: principal set silver: its manifest ${NAME}/sets/silver does not exist (vpce-guard sets push silver <file> creates it)\n`,
+  });
+  expect(writes()).toEqual([]);
+
+  await runCli(['sets', 'add', 'silver', ACME, '--yes'], ctx.fakes);
+  expect((await runCli(['policy', 'push', policyFile, '--yes'], ctx.fakes)).code).toBe(0);
+  expect(await guardSees()).toEqual([ACME]);
+});
+
 describe('policy validate checks what SSM checks', () => {
   test('says the bytes of the policy and, with --set, of each set in both tiers', async () => {
     const policyFile = writePolicy(ctx.dir, 'p.json', {

@@ -104,6 +104,14 @@ describe('the tier of the created parameter', () => {
     expect(tierFor(8192)).toBe('Advanced');
   });
 
+  test('a file saved with a byte-order mark is read, and stored without the mark', () => {
+    const policy = '{"version": 1, "defaultAction": "reject", "rules": []}';
+    const file = tempFile('policy.json', `\uFEFF${policy}\n`);
+    expect(
+      sdkCalls(guardInStack({ initialPolicyFile: file }).template).create.parameters.Value,
+    ).toBe(policy);
+  });
+
   test('fails synth for a policy larger than an Advanced parameter holds', () => {
     const file = tempFile('policy.json', policyOfSize(8193));
     expect(() => guardInStack({ initialPolicyFile: file })).toThrow(
@@ -154,7 +162,9 @@ describe('an existing policy parameter', () => {
       },
     });
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: Match.objectLike({ detail: { name: ['/platform/vpce-policy'] } }),
+      EventPattern: Match.objectLike({
+        detail: { name: ['/platform/vpce-policy', { prefix: '/platform/vpce-policy/sets/' }] },
+      }),
     });
   });
 });
