@@ -27,5 +27,8 @@ export function reportPolicyProblem(problem: PolicyProblem, fallback: boolean): 
       : `${what} and no valid policy loaded; acting on nothing`,
     { parameter: problem.parameter, errors: problem.errors.map((e) => `${e.path}: ${e.message}`) },
   );
-  count(problem.kind === 'unreadable' ? MetricName.POLICY_UNREADABLE : MetricName.POLICY_INVALID, 1);
+  count(
+    problem.kind === 'unreadable' ? MetricName.POLICY_UNREADABLE : MetricName.POLICY_INVALID,
+    1,
+  );
 }
