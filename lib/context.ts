@@ -6,6 +6,7 @@
 import { Duration, aws_events as events, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { isEventBusArn } from '../core/contract';
+import { FLEET_KEYS, type Fleet, parseFleet } from '../core/fleet';
 import type { VpceGuardProps } from './vpce-guard-props';
 
 const CONTEXT_PREFIX = 'vpce-guard:';
@@ -26,6 +27,13 @@ const KEYS = [
   'tracing',
   'runbookBaseUrl',
   'decisionEventBusArn',
+  'sharePolicyWith',
+  'forwardPolicyChangesTo',
+  // The app's, not the construct's (docs/fleet.md): read by fleetFromContext and the synthesizer.
+  'environments',
+  'policyHome',
+  'stackSetsAssetBucket',
+  'stackSetsAssetPrefix',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -77,7 +85,60 @@ export function guardPropsFromContext(scope: Construct): VpceGuardProps {
     decisionEventBus: busArn
       ? events.EventBus.fromEventBusArn(scope, 'DecisionEventBus', busArn)
       : undefined,
+    sharePolicyWith: stringList(read('sharePolicyWith'), 'sharePolicyWith'),
+    forwardPolicyChangesTo: forwardTargets(read('forwardPolicyChangesTo')),
   };
+}
+
+/** The fleet of `vpce-guard:environments` and `vpce-guard:policyHome`; undefined: none. */
+export function fleetFromContext(scope: Construct): Fleet | undefined {
+  rejectUnknownKeys(scope);
+  return parseFleet(value(scope, 'environments'), value(scope, 'policyHome'));
+}
+
+/** Where a StackSets template's assets are (docs/fleet.md#stacksets); undefined: not asked. */
+export function stackSetsAssetsFromContext(
+  scope: Construct,
+): { readonly bucketName: string; readonly prefix?: string } | undefined {
+  const bucketName = string(value(scope, 'stackSetsAssetBucket'), 'stackSetsAssetBucket');
+  const prefix = string(value(scope, 'stackSetsAssetPrefix'), 'stackSetsAssetPrefix');
+  if (bucketName === undefined) {
+    if (prefix !== undefined) {
+      throw new Error(
+        `${CONTEXT_PREFIX}stackSetsAssetPrefix: only with ${CONTEXT_PREFIX}stackSetsAssetBucket`,
+      );
+    }
+    return undefined;
+  }
+  // S3 bucket names, with the ${AWS::Region} and ${AWS::AccountId} placeholders CDK replaces.
+  const shape = bucketName.replace(/\$\{AWS::(?:Region|AccountId)\}/g, 'x');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(shape)) {
+    fail(
+      'stackSetsAssetBucket',
+      bucketName,
+      'an S3 bucket name (lower-case letters, digits, "." and "-"; ${AWS::Region} may stand for the Region)',
+    );
+  }
+  return { bucketName, ...(prefix ? { prefix } : {}) };
+}
+
+/**
+ * `vpce-guard:forwardPolicyChangesTo`: environments as `vpce-guard:environments` takes them
+ * (a JSON list, or "account/region,…" from -c), checked by the same rules.
+ */
+function forwardTargets(raw: unknown): { account: string; region: string }[] | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return parseFleet(raw, undefined)!.environments.map(({ account, region }) => ({
+      account,
+      region,
+    }));
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new Error(
+      message.split(FLEET_KEYS.environments).join(`${CONTEXT_PREFIX}forwardPolicyChangesTo`),
+    );
+  }
 }
 
 /** A typo in a key would silently leave the default in place: refuse it. */

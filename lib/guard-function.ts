@@ -8,6 +8,7 @@
  */
 import {
   Duration,
+  Stack,
   Validations,
   aws_dynamodb as dynamodb,
   aws_events as events,
@@ -19,7 +20,6 @@ import {
   aws_logs as logs,
   aws_sns as sns,
   aws_sqs as sqs,
-  aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { renderGuardEnvironment } from '../core/contract';
@@ -38,7 +38,8 @@ const ASYNC_MAX_EVENT_AGE = Duration.hours(1);
 export interface GuardFunctionProps {
   /** Services to guard; empty: every endpoint service of the account in the Region. */
   readonly protectedServiceIds: readonly string[];
-  readonly policyParameter: ssm.IStringParameter;
+  /** The policy parameter: its name (or full ARN) as the function is given it, and its ARN. */
+  readonly policyParameter: PolicyParameterReference;
   /** The customer-managed key of a SecureString policy parameter. */
   readonly policyParameterKey?: kms.IKey;
   readonly retryQueue: sqs.IQueue;
@@ -65,6 +66,16 @@ export interface GuardFunctionProps {
    * creates those that are missing (and deletes them with the stack).
    */
   readonly notificationTopic?: sns.ITopic;
+}
+
+/**
+ * The policy parameter as the function sees it: `parameterName` is what it is given as
+ * POLICY_PARAMETER_NAME (the name, or the full ARN of a parameter of another Region or
+ * account); an `ssm.IStringParameter` of the stack's Region is one.
+ */
+export interface PolicyParameterReference {
+  readonly parameterName: string;
+  readonly parameterArn: string;
 }
 
 export class GuardFunction extends Construct {
@@ -212,14 +223,14 @@ export class GuardFunction extends Construct {
     });
     for (const path of [SET_MANIFESTS_PATH, SET_PARTS_PATH]) {
       Validations.of(policy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${setParametersFinding(props.policyParameter.parameterName, path)}]`,
+        id: `AwsSolutions-IAM5[Resource::${nagResource(this, `${props.policyParameter.parameterArn}/${path}/*`)}]`,
         reason:
           'The principal sets the policy names are parameters under the policy parameter’s own path (<policy>/sets/<set>, <policy>/set-parts/<set>/<version>/<n>), written by vpce-guard sets after deploy: their names are not known to the stack, so the guard may read (and decrypt) any parameter under these two paths, and nothing else.',
       });
     }
     if (props.protectedServiceIds.length === 0) {
       Validations.of(policy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${WILDCARD_SERVICE_ARN_FINDING}]`,
+        id: `AwsSolutions-IAM5[Resource::${nagResource(this, serviceArns[0]!)}]`,
         reason:
           'No protectedServiceIds: the guard protects every endpoint service of this account and Region, so Reject/Accept, reading allowed principals and wiring connection notifications apply to vpc-endpoint-service/* of this account and Region only.',
       });
@@ -266,14 +277,19 @@ function policyParameterArns(policyArn: string): string[] {
   return [policyArn, `${policyArn}/${SET_MANIFESTS_PATH}/*`, `${policyArn}/${SET_PARTS_PATH}/*`];
 }
 
-/** How cdk-nag prints the ARN of every parameter under `<policy>/<path>/`. */
-function setParametersFinding(policyName: string, path: string): string {
-  return `arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/${policyName.replace(/^\//, '')}/${path}/*`;
+/**
+ * How cdk-nag prints a resource ARN in a finding: as synthesized, with each `Ref` as
+ * `<AWS::Region>`. An environment-agnostic stack's ARNs are joins of pseudo parameters; a
+ * stack with an account and Region (a fleet's) has them as literals.
+ */
+function nagResource(scope: Construct, arn: string): string {
+  const resolved: unknown = Stack.of(scope).resolve(arn);
+  if (typeof resolved === 'string') return resolved;
+  const [, parts] = (resolved as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts
+    .map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`))
+    .join('');
 }
-
-/** How cdk-nag prints the ARN of every endpoint service of this account and Region. */
-const WILDCARD_SERVICE_ARN_FINDING =
-  'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*';
 
 /** The guard's environment (core/contract.ts). */
 function guardEnvironment(

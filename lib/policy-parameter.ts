@@ -28,34 +28,51 @@ import { smallestTier, TIER_MAX_BYTES } from '../core/policy-parameter';
 import { stripByteOrderMark } from '../core/text';
 
 export interface PolicyParameterProps {
-  /** The parameter's name. */
+  /** The parameter's name, or its full ARN (another Region's or account's, never created). */
   readonly parameterName: string;
   /** Create the parameter from this policy file when it is missing; absent: it exists. */
   readonly initialPolicyFile?: string;
+  /** Create it in the Advanced tier whatever its size: it is shared (AWS RAM shares no other). */
+  readonly advancedTier?: boolean;
   /** Retention of the logs of the function that creates the parameter. */
   readonly logRetention: logs.RetentionDays;
 }
 
 export class PolicyParameter extends Construct {
-  readonly parameter: ssm.IStringParameter;
+  /** The parameter, when it is of this stack's account and Region (named by name). */
+  readonly parameter?: ssm.IStringParameter;
+  /** The parameter's ARN: of this stack's account and Region, or as the ARN named it. */
+  readonly parameterArn: string;
   /** The custom resource that creates the parameter when missing; absent for an existing one. */
   readonly creation?: cr.AwsCustomResource;
 
   constructor(scope: Construct, id: string, props: PolicyParameterProps) {
     super(scope, id);
-    this.parameter = ssm.StringParameter.fromStringParameterName(
+    if (props.parameterName.startsWith('arn:')) {
+      // Another Region's or account's (CDK imports a parameter of the stack's Region only).
+      this.parameterArn = props.parameterName;
+      return;
+    }
+    const parameter = ssm.StringParameter.fromStringParameterName(
       this,
       'Parameter',
       props.parameterName,
     );
+    this.parameter = parameter;
+    this.parameterArn = parameter.parameterArn;
     if (props.initialPolicyFile !== undefined) {
       const initial = readInitialPolicy(props.initialPolicyFile);
-      this.creation = this.createIfMissing(initial, props.logRetention);
+      const tier = props.advancedTier ? ssm.ParameterTier.ADVANCED : initial.tier;
+      this.creation = this.createIfMissing(parameter, { ...initial, tier }, props.logRetention);
     }
   }
 
-  private createIfMissing(initial: InitialPolicy, logRetention: logs.RetentionDays) {
-    const name = this.parameter.parameterName;
+  private createIfMissing(
+    parameter: ssm.IStringParameter,
+    initial: InitialPolicy,
+    logRetention: logs.RetentionDays,
+  ) {
+    const name = parameter.parameterName;
     const putIfMissing: cr.AwsSdkCall = {
       service: 'SSM',
       action: 'putParameter',
@@ -77,12 +94,12 @@ export class PolicyParameter extends Construct {
       policy: cr.AwsCustomResourcePolicy.fromStatements([
         new iam.PolicyStatement({
           actions: ['ssm:PutParameter'],
-          resources: [this.parameter.parameterArn],
+          resources: [parameter.parameterArn],
         }),
         new iam.PolicyStatement({
           effect: iam.Effect.DENY,
           actions: ['ssm:PutParameter'],
-          resources: [this.parameter.parameterArn],
+          resources: [parameter.parameterArn],
           conditions: { StringEquals: { 'ssm:Overwrite': 'true' } },
         }),
       ]),

@@ -133,17 +133,11 @@ export class GuardTriggers extends Construct {
       schedule: events.Schedule.rate(props.reconcileSchedule),
       targets: [invokeGuard()],
     });
-    // The policy, or the manifest of one of its principal sets (a set's commit point); not
-    // the sets' parts, which a push writes before its manifest names them (dozens of events).
-    // The event names the parameter by name, even when the guard reads it by ARN.
-    const policy = policyParameter(props.policyParameterName);
+    // Also matches the events a fleet's home forwards: they keep their source, detail-type
+    // and detail (docs/fleet.md).
     this.policyChangedRule = new events.Rule(this, 'PolicyChangedRule', {
       description: 'vpce-guard: the policy parameter or one of its principal sets changed',
-      eventPattern: {
-        source: ['aws.ssm'],
-        detailType: ['Parameter Store Change'],
-        detail: { name: [policy.name, { prefix: setManifestPrefix(policy) }] },
-      },
+      eventPattern: policyChangePattern(props.policyParameterName),
       targets: [invokeGuard()],
     });
 
@@ -159,4 +153,19 @@ export class GuardTriggers extends Construct {
       }),
     );
   }
+}
+
+/**
+ * The Parameter Store Change events of the policy `nameOrArn` names, or of the manifest of one
+ * of its principal sets (a set's commit point); not the sets' parts, which a push writes
+ * before its manifest names them (dozens of events). The event names the parameter by name,
+ * even when the guard reads it by ARN.
+ */
+export function policyChangePattern(nameOrArn: string): events.EventPattern {
+  const policy = policyParameter(nameOrArn);
+  return {
+    source: ['aws.ssm'],
+    detailType: ['Parameter Store Change'],
+    detail: { name: [policy.name, { prefix: setManifestPrefix(policy) }] },
+  };
 }

@@ -14,7 +14,13 @@ import {
   serviceIdsProblem,
   wholeNumberProblem,
 } from '../core/contract';
-import { DEFAULT_POLICY_PARAMETER_NAME, parameterNameProblem } from '../core/policy-parameter';
+import { environmentLabel, type GuardEnvironment, isRegion, sameEnvironment } from '../core/fleet';
+import { isAccountId } from '../core/ids';
+import {
+  DEFAULT_POLICY_PARAMETER_NAME,
+  type PolicyParameter,
+  parsePolicyParameter,
+} from '../core/policy-parameter';
 import {
   DIRECT_INVOCATIONS,
   HINT_SOURCE,
@@ -39,11 +45,40 @@ export interface VpceGuardProps {
   readonly protectedServiceIds?: string[];
 
   /**
-   * The SSM parameter that holds the policy.
+   * The SSM parameter that holds the policy: its name, or its full ARN
+   * (`arn:aws:ssm:<region>:<account>:parameter/<name>`) to read a policy kept in another Region
+   * or account, a fleet's home (docs/fleet.md). A parameter named by ARN is only read, never
+   * created (`useExistingPolicyParameter` must be true); one of another account must be shared
+   * with this account through AWS RAM, and this stack then lets that account forward the
+   * policy's change events to the default event bus.
    *
    * @default '/vpce-guard/policy'
    */
   readonly policyParameterName?: string;
+
+  /**
+   * Who else may read the policy: 12-digit account IDs, or the ARN of an AWS Organizations
+   * organization or organizational unit. The stack shares the policy parameter with them
+   * through an AWS RAM resource share (read-only). Only Advanced parameters can be shared: the
+   * parameter the stack creates is then Advanced; an existing one must be Advanced already.
+   * A share with accounts lets them be outside your organization (they accept an invitation);
+   * a share with an organization or OU does not.
+   *
+   * @default - the policy is not shared
+   */
+  readonly sharePolicyWith?: string[];
+
+  /**
+   * The environments of the other guards that read this stack's policy (a fleet's home):
+   * the policy's Parameter Store Change events (of the policy and of its principal sets'
+   * manifests) are forwarded to each one's default event bus, so that its guard drops its
+   * cached policy within seconds. Events EventBridge cannot deliver go to the events
+   * dead-letter queue. A receiving bus of another account must admit this account's events: a
+   * guard that reads this policy by ARN does.
+   *
+   * @default - no forwarding
+   */
+  readonly forwardPolicyChangesTo?: GuardEnvironment[];
 
   /**
    * A policy file (JSON, see docs/policy.md) to create the parameter from when it does not exist
@@ -160,7 +195,11 @@ export interface VpceGuardProps {
 /** The props with every default applied. */
 export interface GuardSettings {
   readonly protectedServiceIds: readonly string[];
+  /** The name, or the full ARN, as given. */
   readonly policyParameterName: string;
+  readonly policyParameter: PolicyParameter;
+  readonly sharePolicyWith: readonly string[];
+  readonly forwardPolicyChangesTo: readonly GuardEnvironment[];
   readonly initialPolicyFile?: string;
   readonly policyParameterKey?: kms.IKey;
   readonly reconcileSchedule: Duration;
@@ -196,8 +235,22 @@ export function resolveSettings(props: VpceGuardProps): GuardSettings {
   }
 
   const policyParameterName = props.policyParameterName ?? DEFAULT_POLICY_PARAMETER_NAME;
-  const nameProblem = parameterNameProblem(policyParameterName);
-  if (nameProblem) throw new Error(`policyParameterName: "${policyParameterName}" ${nameProblem}`);
+  const parsed = parsePolicyParameter(policyParameterName);
+  if ('problem' in parsed) {
+    throw new Error(`policyParameterName: "${policyParameterName}" ${parsed.problem}`);
+  }
+  const policyParameter = parsed.parameter;
+  if (policyParameter.location && !useExisting) {
+    throw new Error(
+      'policyParameterName: a parameter named by its ARN is only read, never created by this stack: set useExistingPolicyParameter (and create or share it where it lives)',
+    );
+  }
+  const sharePolicyWith = sharePrincipals(props.sharePolicyWith ?? []);
+  if (sharePolicyWith.length > 0 && policyParameter.location) {
+    throw new Error(
+      'sharePolicyWith: only the account that owns a parameter can share it; name the parameter by its name in the stack of its own account',
+    );
+  }
 
   const reconcileSchedule = props.reconcileSchedule ?? DEFAULT_RECONCILE_SCHEDULE;
   const minutes = reconcileSchedule.toMinutes({ integral: false });
@@ -223,6 +276,9 @@ export function resolveSettings(props: VpceGuardProps): GuardSettings {
   return {
     protectedServiceIds: serviceIds(props.protectedServiceIds ?? []),
     policyParameterName,
+    policyParameter,
+    sharePolicyWith,
+    forwardPolicyChangesTo: forwardTargets(props.forwardPolicyChangesTo ?? []),
     initialPolicyFile: props.initialPolicyFile,
     policyParameterKey: props.policyParameterKey,
     reconcileSchedule,
@@ -245,6 +301,42 @@ function serviceIds(ids: readonly string[]): readonly string[] {
   const problem = serviceIdsProblem(ids.filter((id) => !Token.isUnresolved(id)));
   if (problem) throw new Error(`protectedServiceIds: ${problem}`);
   return ids;
+}
+
+/** An AWS Organizations organization or OU ARN, as AWS RAM takes them as principals. */
+const ORGANIZATION_ARN =
+  /^arn:aws[a-z-]*:organizations::\d{12}:(?:organization\/o-[a-z0-9]{10,32}|ou\/o-[a-z0-9]{10,32}\/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32})$/;
+
+function sharePrincipals(principals: readonly string[]): readonly string[] {
+  for (const principal of principals) {
+    if (!isAccountId(principal) && !ORGANIZATION_ARN.test(principal)) {
+      throw new Error(
+        `sharePolicyWith: "${principal}" is not a 12-digit account ID, nor an organization or OU ARN (arn:aws:organizations::<management account>:organization/o-… or …:ou/o-…/ou-…)`,
+      );
+    }
+  }
+  const repeated = principals.find((p, i) => principals.indexOf(p) !== i);
+  if (repeated) throw new Error(`sharePolicyWith: "${repeated}" is listed twice`);
+  return principals;
+}
+
+function forwardTargets(environments: readonly GuardEnvironment[]): readonly GuardEnvironment[] {
+  environments.forEach((environment, index) => {
+    const where = `forwardPolicyChangesTo[${index}]`;
+    if (!isAccountId(environment.account)) {
+      throw new Error(`${where}.account: "${environment.account}" is not a 12-digit account ID`);
+    }
+    if (!isRegion(environment.region)) {
+      throw new Error(`${where}.region: "${environment.region}" is not a Region name`);
+    }
+    const first = environments.findIndex((e) => sameEnvironment(e, environment));
+    if (first !== index) {
+      throw new Error(
+        `${where}: ${environmentLabel(environment)} is listed twice (first at forwardPolicyChangesTo[${first}])`,
+      );
+    }
+  });
+  return environments;
 }
 
 function wholeNumber(setting: NumericSetting, value: number = DEFAULTS[setting]): number {

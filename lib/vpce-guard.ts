@@ -8,6 +8,8 @@
  */
 import {
   Duration,
+  Stack,
+  Token,
   aws_cloudwatch as cloudwatch,
   aws_dynamodb as dynamodb,
   aws_ec2 as ec2,
@@ -15,6 +17,7 @@ import {
   aws_kms as kms,
   aws_lambda as lambda,
   aws_logs as logs,
+  aws_ram as ram,
   aws_sns as sns,
   aws_sqs as sqs,
   aws_ssm as ssm,
@@ -28,12 +31,14 @@ import { guardDashboard } from './dashboard';
 import { GuardFunction } from './guard-function';
 import { guardMetric, unsuccessfulMetric } from './metrics';
 import { NotificationCleanup } from './notification-cleanup';
+import { admitPolicyChanges, PolicyChangeForwarding } from './policy-forwarding';
 import { PolicyParameter } from './policy-parameter';
+import { PolicyShare } from './policy-share';
 import { endpointServiceArns } from './protected-services';
 import { deadLetterQueue, eventSourceQueue, type GuardQueues } from './queues';
 import { GuardTopics } from './topics';
-import { GuardTriggers } from './triggers';
-import { resolveSettings, type VpceGuardProps } from './vpce-guard-props';
+import { GuardTriggers, policyChangePattern } from './triggers';
+import { type GuardSettings, resolveSettings, type VpceGuardProps } from './vpce-guard-props';
 
 /**
  * Retry records wait up to 14 days (the SQS maximum) for an event source that is stuck or
@@ -86,10 +91,17 @@ export class VpceGuard extends Construct {
   readonly alarmTopic: sns.Topic;
   /** The customer-managed key of both topics. */
   readonly encryptionKey: kms.Key;
-  /** The policy parameter. */
-  readonly policyParameter: ssm.IStringParameter;
-  /** The policy parameter's name. */
+  /**
+   * The policy parameter, when it is of this stack's account and Region; absent when the guard
+   * reads another Region's or account's by its ARN (`policyParameterName`).
+   */
+  readonly policyParameter?: ssm.IStringParameter;
+  /** The policy parameter's name, or its full ARN when it was named by one. */
   readonly policyParameterName: string;
+  /** The AWS RAM share of the policy parameter, with `sharePolicyWith`. */
+  readonly policyShare?: ram.CfnResourceShare;
+  /** One rule per environment of `forwardPolicyChangesTo`. */
+  readonly policyForwardingRules: events.Rule[];
   /** Where the guard publishes its decision events: `decisionEventBus`, or the default bus. */
   readonly decisionEventBus: events.IEventBus;
   /** Which one-time decision events (kept pending, dry run) were published already. */
@@ -109,6 +121,7 @@ export class VpceGuard extends Construct {
     const policy = new PolicyParameter(this, 'Policy', {
       parameterName: settings.policyParameterName,
       initialPolicyFile: settings.initialPolicyFile,
+      advancedTier: settings.sharePolicyWith.length > 0,
       logRetention: settings.logRetention,
     });
     this.policyParameter = policy.parameter;
@@ -144,7 +157,10 @@ export class VpceGuard extends Construct {
 
     const guard = new GuardFunction(this, 'Function', {
       protectedServiceIds: serviceIds,
-      policyParameter: policy.parameter,
+      policyParameter: {
+        parameterName: settings.policyParameterName,
+        parameterArn: policy.parameterArn,
+      },
       policyParameterKey: settings.policyParameterKey,
       retryQueue: this.retryQueue,
       retryDeadLetterQueue: this.deadLetterQueue,
@@ -176,6 +192,10 @@ export class VpceGuard extends Construct {
     });
     this.eventsDeadLetterQueue = triggers.eventsDeadLetterQueue;
     this.subscriptionDeadLetterQueue = triggers.subscriptionDeadLetterQueue;
+
+    const fleet = this.wireFleet(settings, policy);
+    this.policyShare = fleet.share;
+    this.policyForwardingRules = fleet.forwardingRules;
 
     // Removes the notifications the guard created when the stack is deleted, once nothing can
     // invoke the guard any more and the stack's own notifications are gone.
@@ -215,6 +235,40 @@ export class VpceGuard extends Construct {
       queues,
       alarms: this.alarms,
     });
+  }
+
+  /**
+   * A fleet's parts (docs/fleet.md): the home shares its policy and forwards its changes; a
+   * guard that reads another account's policy admits that account's forwarded changes.
+   */
+  private wireFleet(
+    settings: GuardSettings,
+    policy: PolicyParameter,
+  ): { share?: ram.CfnResourceShare; forwardingRules: events.Rule[] } {
+    let share: ram.CfnResourceShare | undefined;
+    if (settings.sharePolicyWith.length > 0) {
+      share = new PolicyShare(this, 'PolicyShare', {
+        parameterArn: policy.parameterArn,
+        principals: settings.sharePolicyWith,
+      }).resourceShare;
+      // RAM refuses to share a parameter that does not exist yet.
+      if (policy.creation) share.node.addDependency(policy.creation);
+    }
+    const forwardingRules =
+      settings.forwardPolicyChangesTo.length > 0
+        ? new PolicyChangeForwarding(this, 'PolicyChangeForwarding', {
+            eventPattern: policyChangePattern(settings.policyParameterName),
+            environments: settings.forwardPolicyChangesTo,
+            deadLetterQueue: this.eventsDeadLetterQueue,
+          }).rules
+        : [];
+    const policyAccount = settings.policyParameter.location?.accountId;
+    const account = Stack.of(this).account;
+    // An environment-agnostic stack (StackSets) cannot tell: admitting its own account is harmless.
+    if (policyAccount && (Token.isUnresolved(account) || policyAccount !== account)) {
+      admitPolicyChanges(this, 'AdmitPolicyChanges', policyAccount);
+    }
+    return { share, forwardingRules };
   }
 
   /**
