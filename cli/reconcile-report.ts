@@ -3,6 +3,7 @@
  * the guard's own counts, and one line per piece of work that failed.
  */
 import type { Failure, Outcome, ReconcileSummary } from '../core/reconcile';
+import type { EnvironmentLabel } from './fleet';
 import { formatTable } from './table';
 
 export function outcomeTable(outcomes: readonly Outcome[]): string {
@@ -47,6 +48,55 @@ export function failureLines(failures: readonly Failure[]): string[] {
         : `${f.action} failed for ${f.endpointIds.length > 0 ? f.endpointIds.join(', ') : 'the whole service'}`;
     return `${f.serviceId}: ${what}: ${f.error.code}: ${f.error.message}`;
   });
+}
+
+/** Several environments' outcomes in one table, with their account and Region. */
+export function fleetOutcomeTable(
+  rows: readonly {
+    readonly at: EnvironmentLabel;
+    readonly serviceId: string;
+    readonly outcome: Outcome;
+  }[],
+): string {
+  return formatTable(
+    [
+      { header: 'account', value: (r: (typeof rows)[number]) => r.at.account },
+      { header: 'region', value: (r) => r.at.region },
+      { header: 'service', value: (r) => r.serviceId },
+      { header: 'endpoint', value: (r) => r.outcome.connection.endpointId },
+      { header: 'owner', value: (r) => r.outcome.connection.owner },
+      { header: 'owner region', value: (r) => r.outcome.connection.region },
+      { header: 'decision', value: (r) => r.outcome.decision.action },
+      { header: 'result', value: (r) => resultText(r.outcome) },
+      { header: 'reason', value: (r) => r.outcome.decision.reason },
+    ],
+    rows,
+  );
+}
+
+/** One summary row per environment. */
+export function fleetSummaryTable(
+  rows: readonly { readonly at: EnvironmentLabel; readonly summary: ReconcileSummary }[],
+): string {
+  type Row = (typeof rows)[number];
+  const count = (header: keyof ReconcileSummary) => ({
+    header,
+    value: (r: Row) => String(r.summary[header]),
+    align: 'right' as const,
+  });
+  return formatTable<Row>(
+    [
+      { header: 'account', value: (r) => r.at.account },
+      { header: 'region', value: (r) => r.at.region },
+      count('services'),
+      count('evaluated'),
+      count('rejected'),
+      count('accepted'),
+      count('kept'),
+      count('unsuccessful'),
+    ],
+    rows,
+  );
 }
 
 function resultText(outcome: Outcome): string {

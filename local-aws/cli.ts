@@ -9,7 +9,8 @@ import { PassThrough } from 'node:stream';
 import { type AwsClients, type AwsOptions, awsClients } from '../cli/aws';
 import type { CliIo, Input, Output } from '../cli/io';
 import { main } from '../cli/main';
-import type { AwsFakes } from './fakes';
+import type { AwsFakes, FakeEc2 } from './fakes';
+import type { FakeSsm } from './fakes/ssm';
 
 export interface CapturedOutput extends Output {
   readonly text: string;
@@ -61,6 +62,49 @@ export function fakeAwsClients(fakes: AwsFakes, seen: AwsOptions[] = [], accessK
   };
 }
 
+/** One environment of a fleet of fakes: an account and Region, with its own EC2. */
+export interface FakeEnvironment {
+  readonly account: string;
+  readonly region: string;
+  readonly ec2: FakeEc2;
+}
+
+/**
+ * Clients of the real SDK for a fleet: each `--profile` is an account (`profiles`; no profile:
+ * the first environment's account), whose access key tells the SSM fake the caller's account
+ * and whose credentials name it (as SSO and assumed roles do); each account and Region has its
+ * own EC2 fake. The SSM fake is shared: it keeps one store per account and Region.
+ */
+export function fleetAwsClients(
+  ssm: FakeSsm,
+  environments: readonly FakeEnvironment[],
+  profiles: Readonly<Record<string, string>>,
+) {
+  for (const account of new Set(environments.map((e) => e.account))) {
+    ssm.addAccessKey(`key-${account}`, account);
+  }
+  return (options: AwsOptions): AwsClients => {
+    const account = options.profile ? profiles[options.profile] : environments[0]!.account;
+    if (!account) throw new Error(`The config profile (${options.profile}) could not be found`);
+    const region = options.region ?? environments[0]!.region;
+    const ec2 = environments.find((e) => e.account === account && e.region === region)?.ec2;
+    const config = {
+      region,
+      credentials: { accessKeyId: `key-${account}`, secretAccessKey: 'fake', accountId: account },
+      maxAttempts: 1,
+    };
+    return awsClients(
+      // An environment with no fake is a Region where nothing answers.
+      new EC2Client({ ...config, endpoint: ec2?.url ?? 'http://127.0.0.1:9' }),
+      new SSMClient({
+        ...config,
+        ...(options.ssmRegion ? { region: options.ssmRegion } : {}),
+        endpoint: ssm.url,
+      }),
+    );
+  };
+}
+
 export interface CliRun {
   readonly code: number;
   readonly stdout: string;
@@ -75,6 +119,8 @@ export interface CliRunOptions {
   readonly tty?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: Date;
+  /** The clients' factory. @default fakeAwsClients(fakes): one account and Region */
+  readonly aws?: (options: AwsOptions) => AwsClients;
 }
 
 /** Runs one command line of the CLI in this process against the fakes. */
@@ -92,7 +138,12 @@ export async function runCli(
     stdin: options.stdin ?? scriptedStdin([], false),
     env: options.env ?? { AWS_REGION: fakes.region },
     now: () => options.now ?? new Date(),
-    aws: fakeAwsClients(fakes, awsOptions),
+    aws: options.aws
+      ? (clientOptions) => {
+          awsOptions.push(clientOptions);
+          return options.aws!(clientOptions);
+        }
+      : fakeAwsClients(fakes, awsOptions),
   };
   const code = await main(argv, io);
   return { code, stdout: stdout.text, stderr: stderr.text, awsOptions };

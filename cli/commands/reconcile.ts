@@ -10,42 +10,72 @@ import {
 import { type AwsClients, withAwsClients } from '../aws';
 import { type Command, parseCommandArgs } from '../command';
 import { CliError, describeError, EXIT_FAILURE, EXIT_OK, formatProblem } from '../errors';
-import type { CliIo } from '../io';
+import {
+  type EnvironmentLabel,
+  environmentFailures,
+  FLEET_OPTIONS,
+  FLEET_OPTIONS_HELP,
+  fleetTargets,
+  inEveryEnvironment,
+} from '../fleet';
+import type { CliIo, Output } from '../io';
 import { describePolicy } from '../policy-file';
 import { readLivePolicy } from '../policy-parameter';
 import { SweepProgress } from '../progress';
-import { failureLines, outcomeTable, summaryTable } from '../reconcile-report';
 import {
-  resolveTargets,
-  SERVICES_OPTIONS,
-  SERVICES_OPTIONS_HELP,
-  serviceIdsOption,
-} from '../services';
+  failureLines,
+  fleetOutcomeTable,
+  fleetSummaryTable,
+  outcomeTable,
+  summaryTable,
+} from '../reconcile-report';
+import { resolveTargets, serviceIdsOption } from '../services';
 
 export const reconcile: Command = {
   path: ['reconcile'],
   usage:
-    'reconcile [--service <id>]… [--dry-run] [--name <parameter>] [--region <r>] [--profile <p>]',
+    'reconcile [--service <id>]… [--dry-run] [--name <parameter>] [--region <r>]… [--profile <p>]… [--fleet <cdk.json>]',
   summary: 'Run the guard’s reconcile from your machine: decide and act on pending connections.',
   help: `Reads the live policy (an invalid one stops here, exit 1), then reads every pending
 connection from EC2 (one read for all services, or one per --service), decides, and rejects
 or accepts in batches, exactly as the guard's Lambda does. Failures are reported (exit 1),
 not queued for retry.
 
+Several environments (several --region or --profile, or --fleet) are reconciled one after
+the other with the policy read once (the fleet's home's), into one table of outcomes and one
+summary, with ACCOUNT and REGION columns; an environment that fails is reported (exit 1) and
+the others still run.
+
 Options:
   --dry-run             call EC2 with DryRun=true: proves the permissions, changes nothing
-${SERVICES_OPTIONS_HELP}
+${FLEET_OPTIONS_HELP}
 
 Example:
-  vpce-guard reconcile --dry-run --profile prod`,
+  vpce-guard reconcile --dry-run --profile prod
+  vpce-guard reconcile --dry-run --region eu-west-1,us-east-1 --profile prod`,
   async run(args, io) {
     const { values } = parseCommandArgs(args, {
-      ...SERVICES_OPTIONS,
+      ...FLEET_OPTIONS,
       'dry-run': { type: 'boolean', default: false },
     });
     const named = serviceIdsOption(values.service);
-    return withAwsClients(io.aws, values, async (aws) => {
-      const live = await readLivePolicy(aws.ssm, values.name);
+    const plan = fleetTargets(values);
+    const policyClients = { ...plan.policy.options, name: plan.policy.name };
+    const live = plan.fleet
+      ? await withAwsClients(io.aws, policyClients, (aws) =>
+          readLivePolicy(aws.ssm, plan.policy.name),
+        )
+      : undefined;
+    if (live) {
+      const policy: Policy = values['dry-run'] ? { ...live.policy, mode: 'dryRun' } : live.policy;
+      io.stdout.write(`Policy: ${live.label} (${describePolicy(policy)})\n`);
+      const results = await inEveryEnvironment(io, plan.targets, (aws) =>
+        reconcileAll(io, aws, policy, named, { write: () => true }),
+      );
+      return fleetReport(io, results, policy.mode === 'dryRun');
+    }
+    return withAwsClients(io.aws, policyClients, async (aws) => {
+      const live = await readLivePolicy(aws.ssm, plan.policy.name);
       const policy: Policy = values['dry-run'] ? { ...live.policy, mode: 'dryRun' } : live.policy;
       io.stdout.write(`Policy: ${live.label} (${describePolicy(policy)})\n`);
       const reports = await reconcileAll(io, aws, policy, named);
@@ -59,8 +89,9 @@ async function reconcileAll(
   aws: AwsClients,
   policy: Policy,
   named: readonly string[],
+  notes: Output = io.stdout,
 ): Promise<ServiceReport[]> {
-  const { serviceIds, homeRegion } = await resolveTargets(aws, named, io.stdout);
+  const { serviceIds, homeRegion } = await resolveTargets(aws, named, notes);
   const progress = new SweepProgress(io.stderr, serviceIds.length);
   const context = {
     ec2: aws.ec2,
@@ -118,6 +149,47 @@ function report(io: CliIo, reports: readonly ServiceReport[], dryRun: boolean): 
   const count = failures.length === 1 ? '1 failure' : `${failures.length} failures`;
   io.stderr.write(
     formatProblem('error', `${count} (not retried; the guard's next sweep tries again):`, failures),
+  );
+  return EXIT_FAILURE;
+}
+
+/** Several environments: one table of outcomes, a summary row each, and every failure. */
+function fleetReport(
+  io: CliIo,
+  results: readonly (EnvironmentLabel &
+    ({ readonly result: readonly ServiceReport[] } | { readonly error: string }))[],
+  dryRun: boolean,
+): number {
+  const done = results.flatMap((r) => ('result' in r ? [{ ...r, reports: r.result }] : []));
+  const outcomes = done.flatMap((r) =>
+    r.reports.flatMap((report) =>
+      report.outcomes
+        .filter((o) => o.decision.action !== 'skip')
+        .map((outcome) => ({ at: r as EnvironmentLabel, serviceId: report.serviceId, outcome })),
+    ),
+  );
+  io.stdout.write(
+    outcomes.length > 0 ? `\n${fleetOutcomeTable(outcomes)}` : '\nNo pending connections.\n',
+  );
+  io.stdout.write(`\nSummary${dryRun ? ' (dry run: nothing was changed)' : ''}\n`);
+  io.stdout.write(
+    fleetSummaryTable(
+      done.map((r) => ({ at: r as EnvironmentLabel, summary: summarise(r.reports) })),
+    ),
+  );
+
+  const failures = [
+    ...environmentFailures(results),
+    ...done.flatMap((r) =>
+      failureLines(r.reports.flatMap((report) => report.failures)).map(
+        (line) => `${r.account} ${r.region}: ${line}`,
+      ),
+    ),
+  ];
+  if (failures.length === 0) return EXIT_OK;
+  const count = failures.length === 1 ? '1 failure' : `${failures.length} failures`;
+  io.stderr.write(
+    formatProblem('error', `${count} (not retried; the guards' next sweeps try again):`, failures),
   );
   return EXIT_FAILURE;
 }
