@@ -42,8 +42,13 @@ export function addGuardStacks(app: App): VpceGuardStack[] {
     environments: fleet.environments.map(({ account, region }) => ({ account, region })),
     policyHome: { account: fleet.home.account, region: fleet.home.region },
   };
-  return fleet.environments.map(
+  const stacks = fleet.environments.map(
     ({ account, region, stackName }) =>
       new VpceGuardStack(app, stackName, { env: { account, region }, fleet: membership }),
   );
+  // `cdk deploy --all` deploys the home first: the others read its policy (shared by then)
+  // from their first sweep on.
+  const home = stacks[fleet.environments.indexOf(fleet.home)]!;
+  for (const stack of stacks) if (stack !== home) stack.addDependency(home);
+  return stacks;
 }

@@ -53,6 +53,15 @@ describe('one app, one stack per environment', () => {
     ]);
   });
 
+  test('deploys the home first: the others depend on it', () => {
+    const { stacks } = fleet({ 'vpce-guard:policyHome': `${B}/eu-west-1` });
+    expect(stacks.map((s) => [s.stackName, s.dependencies.map((d) => d.stackName)])).toEqual([
+      [`VpceGuard-eu-west-1-${A}`, [`VpceGuard-eu-west-1-${B}`]],
+      [`VpceGuard-us-east-1-${A}`, [`VpceGuard-eu-west-1-${B}`]],
+      [`VpceGuard-eu-west-1-${B}`, []],
+    ]);
+  });
+
   test('takes a JSON list with names of your own', () => {
     const { stacks } = fleet({
       'vpce-guard:environments': [
