@@ -11,6 +11,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SQSBatchItemFailure } from 'aws-lambda';
 import type { GuardConfig } from '../core/contract';
+import type { InvocationDeadline } from '../core/deadline';
 import type { ChangeAction } from '../core/ec2';
 import type { Policy } from '../core/policy';
 import type { TokenBucket } from '../core/rate-limiter';
@@ -45,6 +46,11 @@ export interface GuardDeps extends RetryDeps {
   readonly permissions: PermissionsCache;
   /** Publishes each invocation's decisions to EventBridge, once they are made. */
   readonly decisions: DecisionPublisher;
+  /**
+   * When the invocation's EC2 and SSM calls must be over (the handler sets it for each
+   * invocation; none: no limit). The clients obey it too (core/sdk-deadline.ts).
+   */
+  readonly deadline: InvocationDeadline;
 }
 
 /** What an invocation did, in numbers (the response of a direct invocation). */
@@ -69,7 +75,7 @@ export interface StackEventResponse {
 }
 
 /** The cleanup resource's physical ID: stable, so that an update never replaces it. */
-const CLEANUP_PHYSICAL_ID = 'vpce-guard-notification-cleanup';
+export const CLEANUP_PHYSICAL_ID = 'vpce-guard-notification-cleanup';
 
 /** The work that reconciles services (the rest is answered without touching EC2). */
 type ReconcileWork = Extract<
@@ -82,17 +88,16 @@ function isReconcileWork(work: Work): work is ReconcileWork {
 }
 
 /**
- * Handles one event. `deadline` (epoch ms): no EC2 call is started after it. Its decisions are
- * published last, whatever happened (docs/events.md): publishing never delays or undoes them.
+ * Handles one event; no EC2 call is started after `deps.deadline`. Its decisions are published
+ * last, whatever happened (docs/events.md): publishing never delays or undoes them.
  */
 export async function handleEvent(
   event: unknown,
   deps: GuardDeps,
-  deadline?: number,
 ): Promise<GuardSummary | SqsResponse | StackEventResponse> {
   const journal = new DecisionJournal();
   try {
-    return await handleWork(event, { ...deps, journal }, deadline);
+    return await handleWork(event, { ...deps, journal });
   } finally {
     await deps.decisions.publish(journal);
   }
@@ -101,10 +106,9 @@ export async function handleEvent(
 async function handleWork(
   event: unknown,
   deps: GuardDeps,
-  deadline?: number,
 ): Promise<GuardSummary | SqsResponse | StackEventResponse> {
   const intake = classifyEvent(event, deps.config.policyParameterName);
-  if (intake.kind === 'queue') return handleQueueMessages(intake.messages, deps, deadline);
+  if (intake.kind === 'queue') return handleQueueMessages(intake.messages, deps);
   if (intake.kind === 'stackEvent') return handleStackEvent(intake, deps);
   if (!isReconcileWork(intake)) {
     reportIgnored(intake);
@@ -114,12 +118,7 @@ async function handleWork(
   const { policy, problem } = await loadPolicy(deps, intake.kind === 'policyChanged');
   if (!policy) throw new PolicyUnavailableError(problem!);
   // A retry record that cannot be sent throws: the invocation fails and AWS retries the event.
-  const { reports, retriesQueued, protectedServices } = await reconcileWork(
-    [intake],
-    policy,
-    deps,
-    deadline,
-  );
+  const { reports, retriesQueued, protectedServices } = await reconcileWork([intake], policy, deps);
   const summary = summarise(reports);
   return {
     trigger: intake.kind,
@@ -137,7 +136,6 @@ async function handleWork(
 async function handleQueueMessages(
   messages: readonly QueueMessage[],
   deps: GuardDeps,
-  deadline?: number,
 ): Promise<SqsResponse> {
   const triggers = messages.flatMap((m) => (m.kind === 'work' ? [m] : []));
   const changed = triggers.some((t) => t.work.kind === 'policyChanged');
@@ -159,7 +157,7 @@ async function handleQueueMessages(
   const toReconcile = work.filter(isReconcileWork);
   if (toReconcile.length > 0) {
     try {
-      await reconcileWork(toReconcile, policy, deps, deadline);
+      await reconcileWork(toReconcile, policy, deps);
     } catch (error) {
       logger.error('Could not reconcile the queued hints; SQS will deliver them again', {
         error: error as Error,
@@ -172,7 +170,7 @@ async function handleQueueMessages(
     if (message.kind === 'work') continue;
     try {
       if (message.kind === 'retry') {
-        await retry(message, policy, deps, deadline);
+        await retry(message, policy, deps);
       } else {
         logger.error('Unreadable retry record', {
           messageId: message.messageId,
@@ -200,16 +198,15 @@ async function reconcileWork(
   work: readonly ReconcileWork[],
   policy: Policy,
   deps: GuardDeps,
-  deadline?: number,
 ): Promise<{ reports: ServiceReport[]; retriesQueued: number; protectedServices?: number }> {
   for (const w of work) if (w.kind === 'hint') reportHint(w);
   const scope = scopeOf(work, deps.config);
   const reports: ServiceReport[] = [];
   if (scope.sweep) {
-    reports.push(...(await sweep(policy, deps, deadline)));
+    reports.push(...(await sweep(policy, deps)));
   } else {
     for (const serviceId of scope.serviceIds) {
-      reports.push(await reconcileTarget({ serviceId }, policy, deps, deadline));
+      reports.push(await reconcileTarget({ serviceId }, policy, deps));
     }
   }
   deps.journal?.noteReports(reports);
@@ -218,10 +215,10 @@ async function reconcileWork(
   const retriesQueued = await dispatchRetries(records, deps);
   // Last, so that it never delays a decision or its retry records.
   if (!scope.sweep && scope.created.length > 0) {
-    reportUpkeep(await upkeep(deps, deadline, scope.created));
+    reportUpkeep(await upkeep(deps, scope.created));
   }
   if (!scope.sweep) return { reports, retriesQueued };
-  const upkept = await upkeep(deps, deadline);
+  const upkept = await upkeep(deps);
   reportUpkeep(upkept);
   // A sweep reconciled every protected service, those with no connection too.
   return { reports, retriesQueued, protectedServices: upkept.services?.length };
@@ -275,16 +272,16 @@ function scopeOf(work: readonly ReconcileWork[], config: GuardConfig): Scope {
  * fails throws, so that AWS delivers the trigger again: a retry record per service would cost
  * a Describe each, the very cost a sweep avoids.
  */
-async function sweep(policy: Policy, deps: GuardDeps, deadline?: number): Promise<ServiceReport[]> {
+async function sweep(policy: Policy, deps: GuardDeps): Promise<ServiceReport[]> {
   const listed = deps.config.protectedServiceIds;
-  if (deadline !== undefined && deps.clock.now() >= deadline) {
+  if (deps.deadline.remainingMs() <= 0) {
     if (!listed) throw new Error('the invocation ran out of time before the sweep could start');
     // Nothing was read: each listed service is left for a retry that counts no attempt.
     const deferred = listed.map((serviceId) => deferredReport({ serviceId }, policy.mode));
     deferred.forEach(reportService);
     return deferred;
   }
-  return sweepServices(reconcileContext(policy, deps, deadline), listed, reportService);
+  return sweepServices(reconcileContext(policy, deps), listed, reportService);
 }
 
 /** A retry record's next attempt: its own endpoints (or its whole service) reconciled again. */
@@ -292,7 +289,6 @@ async function retry(
   message: Extract<QueueMessage, { kind: 'retry' }>,
   policy: Policy,
   deps: GuardDeps,
-  deadline?: number,
 ): Promise<void> {
   const { record, messageId } = message;
   const protectedIds = deps.config.protectedServiceIds;
@@ -309,7 +305,7 @@ async function retry(
   };
   logger.appendKeys({ retryAttempt: record.attempt + 1, retryMessageId: messageId });
   try {
-    const report = await reconcileTarget(target, policy, deps, deadline);
+    const report = await reconcileTarget(target, policy, deps);
     deps.journal?.noteReports([report], record.attempt + 1);
     const next: RetryRecord[] = retryable(report.failures).map((f) => nextAttempt(record, f));
     await dispatchRetries(next, deps);
@@ -323,17 +319,15 @@ async function reconcileTarget(
   target: Target,
   policy: Policy,
   deps: GuardDeps,
-  deadline?: number,
 ): Promise<ServiceReport> {
-  if (deadline !== undefined && deps.clock.now() >= deadline) {
-    return deferredReport(target, policy.mode);
-  }
-  const report = await reconcileService(reconcileContext(policy, deps, deadline), target);
+  if (deps.deadline.remainingMs() <= 0) return deferredReport(target, policy.mode);
+  const report = await reconcileService(reconcileContext(policy, deps), target);
   reportService(report);
   return report;
 }
 
-function reconcileContext(policy: Policy, deps: GuardDeps, deadline?: number): ReconcileContext {
+function reconcileContext(policy: Policy, deps: GuardDeps): ReconcileContext {
+  const deadline = deps.deadline.at;
   return {
     ec2: deps.ec2,
     policy,

@@ -76,17 +76,17 @@ const deps: GuardDeps = {
     deadline: finish,
   }),
   clock: realClock,
+  deadline: work,
 };
 
 export async function handler(event: unknown, context?: Context) {
   if (context) logger.addContext(context);
   metrics.captureColdStartMetric();
   const end = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
-  const deadline = end === undefined ? undefined : end - SAFETY_MARGIN_MS;
-  work.set(deadline);
+  work.set(end === undefined ? undefined : end - SAFETY_MARGIN_MS);
   finish.set(end === undefined ? undefined : end - FINISH_MARGIN_MS);
   try {
-    return await handleEvent(event, deps, deadline);
+    return await handleEvent(event, deps);
   } catch (error) {
     // Asynchronous triggers are retried by Lambda, then land in the on-failure destination.
     logger.error('Invocation failed', { error: error as Error });

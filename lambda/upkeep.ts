@@ -11,6 +11,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Clock } from '../core/clock';
 import type { GuardConfig } from '../core/contract';
+import type { InvocationDeadline } from '../core/deadline';
 import { listOwnedServices, type OwnedService } from '../core/ec2';
 import {
   type ConnectionNotification,
@@ -91,6 +92,8 @@ export interface UpkeepDeps {
   readonly permissions: PermissionsCache;
   /** The client-side copy of EC2's bucket that Create and Delete draw on. */
   readonly wiringLimiter: TokenBucket;
+  /** The upkeep stops at the invocation's deadline: what is left waits for the next sweep. */
+  readonly deadline: InvocationDeadline;
 }
 
 /** A piece of upkeep that failed: for a service, or for all of them (listing, reading). */
@@ -136,14 +139,10 @@ export interface UpkeepReport {
 
 /**
  * Wires and reads the posture of every protected service, or of `only` these (new services),
- * while the invocation has time (`deadline`, epoch ms).
+ * while the invocation has time (`deps.deadline`).
  */
-export async function upkeep(
-  deps: UpkeepDeps,
-  deadline?: number,
-  only?: readonly string[],
-): Promise<UpkeepReport> {
-  const inTime = () => deadline === undefined || deps.clock.now() < deadline;
+export async function upkeep(deps: UpkeepDeps, only?: readonly string[]): Promise<UpkeepReport> {
+  const inTime = () => deps.deadline.remainingMs() > 0;
   const failures: UpkeepFailure[] = [];
   if (!inTime()) return { outOfTime: true, notFound: [], failures };
   let owned: OwnedService[];
@@ -162,7 +161,7 @@ export async function upkeep(
   const ids = services.map((s) => s.serviceId);
 
   const topicArn = deps.config.notificationTopicArn;
-  const wiring = topicArn ? await wire(deps, topicArn, ids, only, deadline, failures) : undefined;
+  const wiring = topicArn ? await wire(deps, topicArn, ids, only, failures) : undefined;
 
   const unread = await deps.permissions.refresh(deps.ec2, ids, inTime);
   failures.push(
@@ -202,9 +201,9 @@ async function wire(
   topicArn: string,
   serviceIds: readonly string[],
   only: readonly string[] | undefined,
-  deadline: number | undefined,
   failures: UpkeepFailure[],
 ): Promise<WiringReport | undefined> {
+  const deadline = deps.deadline.at;
   let existing: ConnectionNotification[];
   try {
     existing = await describeTopicNotifications(deps.ec2, topicArn, only);

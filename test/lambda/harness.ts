@@ -24,13 +24,15 @@ import * as events from '../../local-aws/events';
 import { Ec2Model, type VpcEndpointConnection } from '../../local-aws/fakes/ec2-model';
 import type { Clock } from '../../core/clock';
 import { type GuardConfig, NOTIFICATION_CLEANUP_RESOURCE_TYPE } from '../../core/contract';
+import { InvocationDeadline } from '../../core/deadline';
 import type { DecisionEventDetail } from '../../core/decision-event';
 import { Announcements } from '../../lambda/announcements';
 import { DecisionPublisher } from '../../lambda/decision-events';
-import { type GuardDeps, handleEvent } from '../../lambda/guard';
+import { CLEANUP_PHYSICAL_ID, type GuardDeps, handleEvent } from '../../lambda/guard';
 import { reportPolicyProblem } from '../../lambda/policy-problems';
 import { PolicyStore } from '../../lambda/policy-store';
-import { TokenBucket } from '../../core/rate-limiter';
+import { mutatingLimiters, wiringLimiter } from '../../core/rate-limiter';
+import { RETRY_RECORD_TYPE } from '../../core/retry-record';
 import { PermissionsCache } from '../../lambda/upkeep';
 
 export const REGION = 'eu-west-1';
@@ -183,10 +185,13 @@ export function harness(options: HarnessOptions = {}) {
       clock,
       reportPolicyProblem,
     ),
-    limiters: { reject: new TokenBucket(10, 1, clock), accept: new TokenBucket(10, 1, clock) },
-    wiringLimiter: new TokenBucket(50, 5, clock),
+    // The guard's own buckets, on the manual clock.
+    limiters: mutatingLimiters(clock),
+    wiringLimiter: wiringLimiter(clock),
     permissions: new PermissionsCache(clock),
     clock,
+    // On the manual clock, as the handler's is on Lambda's: set by `runBy`.
+    deadline: new InvocationDeadline(() => clock.now()),
     random: () => 0.5,
     // No announcement table: the container's own memory, as a guard deployed without one.
     decisions: new DecisionPublisher({
@@ -208,6 +213,15 @@ export function harness(options: HarnessOptions = {}) {
     /** Seeds another connection, as a consumer asking to connect meanwhile would. */
     addConnection,
     run: (event: unknown) => handleEvent(event, deps),
+    /** Runs `event` with its EC2 and SSM calls due by `deadline` (epoch ms on the manual clock). */
+    runBy: async (event: unknown, deadline: number) => {
+      deps.deadline.set(deadline);
+      try {
+        return await handleEvent(event, deps);
+      } finally {
+        deps.deadline.clear();
+      }
+    },
     /** The connection's state in the EC2 model now. */
     stateOf: (endpointId: string) => model.connection(endpointId)?.VpcEndpointState,
     /** Bodies of every message sent to a queue, parsed. */
@@ -268,9 +282,7 @@ export const stackEvent = (
     {
       requestType,
       resourceType,
-      ...(requestType === 'Create'
-        ? {}
-        : { physicalResourceId: 'vpce-guard-notification-cleanup' }),
+      ...(requestType === 'Create' ? {} : { physicalResourceId: CLEANUP_PHYSICAL_ID }),
     },
     at('cfn-'),
   );
@@ -281,7 +293,7 @@ export const sqsEvent = (bodies: string[]) =>
 
 export function retryBody(overrides: Record<string, unknown> = {}): string {
   return JSON.stringify({
-    type: 'vpce-guard/retry',
+    type: RETRY_RECORD_TYPE,
     serviceId: SERVICE_A,
     endpointIds: [],
     action: 'reject',

@@ -11,7 +11,7 @@ import {
   DescribeVpcEndpointServicePermissionsCommand,
   RejectVpcEndpointConnectionsCommand,
 } from '@aws-sdk/client-ec2';
-import { handleEvent } from '../../lambda/guard';
+import { CLEANUP_PHYSICAL_ID } from '../../lambda/guard';
 import { logger, metrics } from '../../lambda/telemetry';
 import { wiringToken } from '../../core/notifications';
 import {
@@ -234,7 +234,7 @@ describe('wiring', () => {
     const h = protectingAll();
     // The wiring bucket is empty and refills too slowly for this invocation.
     for (let i = 0; i < 50; i++) await h.deps.wiringLimiter.take();
-    await handleEvent(scheduledEvent(), h.deps, h.clock.now() + 100);
+    await h.runBy(scheduledEvent(), h.clock.now() + 100);
     expect(h.ec2).not.toHaveReceivedCommand(CreateVpcEndpointConnectionNotificationCommand);
     expect(logInfo).toHaveBeenCalledWith(
       'Not wired yet: left for the next sweep (no time left, or over its share)',
@@ -279,7 +279,7 @@ describe('wiring', () => {
       connections: [connection(DENIED)],
       config: { protectedServiceIds: [SERVICE_A], notificationTopicArn: TOPIC_ARN },
     });
-    await handleEvent(scheduledEvent(), h.deps, h.clock.now());
+    await h.runBy(scheduledEvent(), h.clock.now());
     expect(h.ec2).not.toHaveReceivedCommand(DescribeVpcEndpointConnectionNotificationsCommand);
     expect(metricValues('NotificationWiringFailed')).toEqual([]);
   });
@@ -431,7 +431,7 @@ describe("the stack's deletion", () => {
     expect(toTopic(h)).toHaveLength(3);
 
     await expect(h.run(stackEvent('Delete'))).resolves.toEqual({
-      PhysicalResourceId: 'vpce-guard-notification-cleanup',
+      PhysicalResourceId: CLEANUP_PHYSICAL_ID,
     });
 
     expect(toTopic(h)).toEqual([]);
@@ -464,10 +464,10 @@ describe("the stack's deletion", () => {
   test('Create and Update touch nothing and keep the physical ID', async () => {
     const h = protectingAll();
     await expect(h.run(stackEvent('Create'))).resolves.toEqual({
-      PhysicalResourceId: 'vpce-guard-notification-cleanup',
+      PhysicalResourceId: CLEANUP_PHYSICAL_ID,
     });
     await expect(h.run(stackEvent('Update'))).resolves.toEqual({
-      PhysicalResourceId: 'vpce-guard-notification-cleanup',
+      PhysicalResourceId: CLEANUP_PHYSICAL_ID,
     });
     expect(h.ec2).not.toHaveReceivedAnyCommand();
   });
