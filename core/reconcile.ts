@@ -32,9 +32,10 @@ export interface SettleContext {
    * Called once per service, before its first Reject or Accept, for the policy to act on. A
    * container's cached policy may predate an edit that another container was told of: a
    * rejection on a stale policy could refuse a consumer just allowed, so the caller may
-   * re-read it. A different policy is decided again.
+   * re-read it. A different policy is decided again. Undefined: the policy could not be
+   * confirmed (SSM did not answer), so no change is made: each is deferred to a retry.
    */
-  readonly confirmPolicy?: () => Promise<Policy>;
+  readonly confirmPolicy?: () => Promise<Policy | undefined>;
 }
 
 /** What reading and settling need. */
@@ -86,6 +87,8 @@ export interface ServiceReport {
 }
 
 const SERVICE_NOT_FOUND = 'InvalidVpcEndpointServiceId.NotFound';
+/** The error code of work deferred to a retry without an attempt (no time, no confirmed policy). */
+const DEFERRED = 'Deferred';
 
 /** Reads one target's connections and settles them; a failed read is reported, not thrown. */
 export async function reconcileService(
@@ -151,9 +154,13 @@ export async function settleService(
 ): Promise<ServiceReport> {
   let policy = ctx.policy;
   let decided = decideAll(policy, connections, ctx.now());
+  // Why no change may be made now: each is deferred to a retry, which counts no attempt.
+  let deferral: string | undefined;
   if (ctx.confirmPolicy && decided.some((d) => isChange(d.decision))) {
     const confirmed = await ctx.confirmPolicy();
-    if (confirmed !== policy) {
+    if (!confirmed) {
+      deferral = 'the policy could not be re-read to confirm it before a change';
+    } else if (confirmed !== policy) {
       policy = confirmed;
       decided = decideAll(policy, connections, ctx.now());
     }
@@ -166,7 +173,9 @@ export async function settleService(
       .filter((d) => d.decision.action === action)
       .map((d) => d.connection.endpointId);
     for (const batch of chunk(endpointIds, ctx.batchSize)) {
-      const failure = await changeBatch({ ...ctx, policy }, action, serviceId, batch, results);
+      const failure = deferral
+        ? deferBatch(serviceId, action, batch, deferral, results)
+        : await changeBatch({ ...ctx, policy }, action, serviceId, batch, results);
       if (failure) failures.push(failure);
     }
   }
@@ -208,16 +217,7 @@ async function changeBatch(
     await ctx.limiters[action].take(ctx.deadline);
   } catch (error) {
     if (!(error instanceof DeadlineExceededError)) throw error;
-    const deferred = { code: 'Deferred', message: error.message };
-    for (const id of batch) results.set(id, { result: 'deferred', error: deferred });
-    return {
-      serviceId,
-      action,
-      endpointIds: batch,
-      error: deferred,
-      retryable: true,
-      deferred: true,
-    };
+    return deferBatch(serviceId, action, batch, error.message, results);
   }
 
   let unsuccessful: EndpointError[];
@@ -257,13 +257,26 @@ async function changeBatch(
   };
 }
 
+/** A batch not attempted, left for a retry that counts no attempt; `why` says what stopped it. */
+function deferBatch(
+  serviceId: string,
+  action: ChangeAction,
+  batch: readonly string[],
+  why: string,
+  results: Map<string, { result: Result; error?: ApiError }>,
+): Failure {
+  const error = { code: DEFERRED, message: why };
+  for (const id of batch) results.set(id, { result: 'deferred', error });
+  return { serviceId, action, endpointIds: batch, error, retryable: true, deferred: true };
+}
+
 /**
  * A target left for a retry because the invocation ran out of time before reading it: no
  * attempt was made, so its retry counts none.
  */
 export function deferredReport(target: Target, mode: Mode): ServiceReport {
   const { serviceId, endpointIds = [] } = target;
-  const error = { code: 'Deferred', message: 'the invocation ran out of time before this service' };
+  const error = { code: DEFERRED, message: 'the invocation ran out of time before this service' };
   return {
     serviceId,
     mode,

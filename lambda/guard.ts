@@ -336,9 +336,12 @@ function reconcileContext(policy: Policy, deps: GuardDeps): ReconcileContext {
     now: () => new Date(deps.clock.now()),
     limiters: deps.limiters,
     ...(deadline !== undefined ? { deadline } : {}),
-    // The loaded policy stands in when SSM cannot confirm it: it was valid when loaded.
-    confirmPolicy: async () =>
-      (await deps.policies.get(CONFIRM_POLICY_MAX_AGE_MS)).policy ?? policy,
+    // A policy SSM cannot give now is not confirmed: acting on the cached one could reject a
+    // consumer just allowed. An invalid one is (the last valid policy stands, as documented).
+    confirmPolicy: async () => {
+      const load = await deps.policies.get(CONFIRM_POLICY_MAX_AGE_MS);
+      return load.problem?.kind === 'unreadable' ? undefined : (load.policy ?? policy);
+    },
   };
 }
 

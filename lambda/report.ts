@@ -66,7 +66,8 @@ function logOutcome(outcome: Outcome, report: ServiceReport): void {
   } else if (outcome.result === 'failed') {
     logger.error('Unsuccessful', { ...fields, action: decision.action, ...errorFields });
   } else if (outcome.result === 'deferred') {
-    logger.warn('Deferred to a retry: the invocation ran out of time', fields);
+    // No time left, or no policy SSM would confirm: `why` says which.
+    logger.warn('Deferred to a retry', { ...fields, why: error?.message });
   } else if (
     decision.action === 'skip' ||
     (decision.action === 'keep' && connection.state !== 'pendingAcceptance')

@@ -668,6 +668,60 @@ describe('the policy', () => {
     );
   });
 
+  test('a cached policy that SSM cannot confirm before a rejection is not acted on: the change waits for a retry', async () => {
+    const stranger = connection(STRANGER);
+    const h = harness({ connections: [] });
+    await h.run(scheduledEvent());
+    // Another container heard that STRANGER is now allowed; SSM throttles this one's re-read.
+    h.ssm
+      .on(GetParameterCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    h.addConnection(stranger);
+    h.clock.time += 10_000;
+
+    const summary = await h.run(snsEvent(SERVICE_A));
+
+    expect(h.ssm).toHaveReceivedCommandTimes(GetParameterCommand, 2);
+    expect(h.ec2).not.toHaveReceivedCommand(RejectVpcEndpointConnectionsCommand);
+    expect(h.stateOf(stranger.VpcEndpointId)).toBe('pendingAcceptance');
+    // Deferred, not failed: the retry counts no attempt, and EC2 was not refused anything.
+    expect(h.sent().map((m) => m.record)).toEqual([
+      expect.objectContaining({
+        serviceId: SERVICE_A,
+        endpointIds: [stranger.VpcEndpointId],
+        action: 'reject',
+        attempt: 0,
+        lastError: expect.objectContaining({ code: 'Deferred' }),
+      }),
+    ]);
+    expect(summary).toMatchObject({ rejected: 0, unsuccessful: 0, retriesQueued: 1 });
+    expect(metricTotal('RejectUnsuccessful')).toBe(0);
+    expect(metricTotal('PolicyUnreadable')).toBe(1);
+    expect(logWarn).toHaveBeenCalledWith(
+      'Deferred to a retry',
+      expect.objectContaining({
+        endpointId: stranger.VpcEndpointId,
+        decision: 'reject',
+        result: 'deferred',
+        why: 'the policy could not be re-read to confirm it before a change',
+      }),
+    );
+  });
+
+  test('a policy that turns invalid is still confirmed by the last valid one: the guard acts on it', async () => {
+    const denied = connection(DENIED);
+    const h = harness({ connections: [] });
+    await h.run(scheduledEvent());
+    h.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '{"version": 2}' } });
+    h.addConnection(denied);
+    h.clock.time += 10_000;
+
+    await h.run(snsEvent(SERVICE_A));
+
+    expect(h.stateOf(denied.VpcEndpointId)).toBe('rejected');
+    expect(metricTotal('PolicyInvalid')).toBe(1);
+  });
+
   test('a fresh policy is not read again before a rejection', async () => {
     const h = harness({ connections: [connection(DENIED)] });
     await h.run(scheduledEvent());
