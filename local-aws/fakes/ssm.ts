@@ -3,7 +3,8 @@
  * apart: one parameter store per account and Region, the caller's Region taken from the
  * request's SigV4 credential scope and its account from its access key ID. Plain parameters,
  * no history. A parameter of another account is readable by its full ARN when it is shared
- * with the caller's account (AWS RAM, modelled as a list of accounts on the parameter).
+ * with the caller's account: by `share()` (a list of accounts on the parameter), or through a
+ * share of the RAM fake (fakes/ram.ts) that `addSharing` plugs in.
  */
 import type { IncomingMessage } from 'node:http';
 import { AwsError } from './aws-error';
@@ -81,7 +82,7 @@ export interface FakeSsmOptions {
 }
 
 /** The caller of one request: its account, and the Region it signed for. */
-interface Caller {
+export interface Caller {
   readonly account: string;
   readonly region: string;
 }
@@ -90,11 +91,18 @@ interface Caller {
 const CREDENTIAL_SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([^/,\s]+)\/[^/,\s]+\/aws4_request/;
 const PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:([^:]*):(\d{12}):parameter\/(.+)$/;
 
+/** What else lets another account read a parameter: the RAM fake's shares (fakes/ram.ts). */
+export interface ParameterSharing {
+  /** Whether `account` may read the parameter whose ARN is `arn`. */
+  grants(arn: string, account: string): boolean;
+}
+
 export class FakeSsm extends JsonRpcFake<SsmOperation> {
   /** `<account>/<region>` → that store's parameters by name. */
   private readonly stores = new Map<string, Map<string, StoredParameter>>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly accessKeys: Map<string, string>;
+  private readonly sharings: ParameterSharing[] = [];
 
   private constructor(private readonly options: FakeSsmOptions) {
     super('ThrottlingException');
@@ -139,6 +147,11 @@ export class FakeSsm extends JsonRpcFake<SsmOperation> {
   /** Requests signed with `accessKeyId` come from `account`. */
   addAccessKey(accessKeyId: string, account: string): void {
     this.accessKeys.set(accessKeyId, account);
+  }
+
+  /** Lets `sharing` (a RAM fake) grant other accounts read access to parameters by ARN. */
+  addSharing(sharing: ParameterSharing): void {
+    this.sharings.push(sharing);
   }
 
   /** Creates or overwrites a parameter, as `PutParameter` with `Overwrite: true` would. */
@@ -350,7 +363,11 @@ export class FakeSsm extends JsonRpcFake<SsmOperation> {
     const store = this.store(owner);
     const parameter = store.get(`/${resource}`) ?? store.get(resource);
     if (!parameter) return undefined;
-    if (account === caller.account || parameter.sharedWith.includes(caller.account)) {
+    if (
+      account === caller.account ||
+      parameter.sharedWith.includes(caller.account) ||
+      this.sharings.some((s) => s.grants(this.arnOf(parameter.name, owner), caller.account))
+    ) {
       return { parameter, owner };
     }
     return undefined;
@@ -392,8 +409,11 @@ export class FakeSsm extends JsonRpcFake<SsmOperation> {
     };
   }
 
-  /** Who signed the request: the Region of its credential scope, the account of its key. */
-  private callerOf(req: IncomingMessage): Caller {
+  /**
+   * Who signed the request: the Region of its credential scope, the account of its key. The
+   * RAM fake asks too, so that both tell accounts apart by the same access keys.
+   */
+  callerOf(req: IncomingMessage): Caller {
     const scope = CREDENTIAL_SCOPE.exec(String(req.headers.authorization ?? ''));
     return {
       account: (scope && this.accessKeys.get(scope[1]!)) ?? this.options.accountId,
@@ -411,6 +431,11 @@ export class FakeSsm extends JsonRpcFake<SsmOperation> {
       this.buckets.set(key, bucket);
     }
     if (!bucket.tryTake()) throw new AwsError('ThrottlingException', 'Rate exceeded');
+  }
+
+  /** The account and Region `where` names, the fake's own filling in what it leaves out. */
+  locate(where: Where = {}): Caller {
+    return this.at(where);
   }
 
   private at(where: Where): Caller {
