@@ -9,12 +9,27 @@
  * comes (sdk-deadline.ts). Without a deadline (the CLI, a test) nothing is refused or aborted.
  */
 
+const DEADLINE_REACHED = 'DeadlineReached';
+
 /** Thrown, or given as the abort reason, once the deadline has come. */
 export class DeadlineReachedError extends Error {
   constructor(what = 'the call') {
     super(`${what} would end after the invocation's deadline: its work is left for a retry`);
-    this.name = 'DeadlineReached';
+    this.name = DEADLINE_REACHED;
   }
+}
+
+/**
+ * Whether `error` only says that the invocation had no time left: a call started after the
+ * deadline (DeadlineReached), or one the deadline's abort cut short (the SDK's AbortError, whose
+ * cause is the DeadlineReachedError the signal was aborted with). Such a call did not fail: its
+ * work is deferred to a retry that counts no attempt, and nothing is reported as a failure.
+ */
+export function isOutOfTime(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === DEADLINE_REACHED) return true;
+  const cause: unknown = error.cause;
+  return error.name === 'AbortError' && cause instanceof Error && cause.name === DEADLINE_REACHED;
 }
 
 export class InvocationDeadline {

@@ -20,6 +20,7 @@ import {
   type Parameter,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import { isOutOfTime } from './deadline';
 import {
   type Policy,
   type PolicyError,
@@ -43,6 +44,11 @@ export interface PolicyProblem {
   /** Where the problem is: the parameter, and the JSON path inside the policy. */
   readonly parameter: string;
   readonly errors: readonly PolicyError[];
+  /**
+   * SSM was not asked, or was cut short, because the caller's deadline came
+   * (core/deadline.ts): nothing is known to be wrong with the parameter.
+   */
+  readonly outOfTime?: true;
 }
 
 /** A principal set as loaded: one version, whole. */
@@ -85,11 +91,12 @@ export async function loadPolicy(
   reuse: readonly LoadedSet[] = [],
 ): Promise<PolicyLoad> {
   const parameter = policyParameter(parameterNameOrArn);
-  const unreadable = (message: string): PolicyLoad => ({
+  const unreadable = (message: string, error?: unknown): PolicyLoad => ({
     problem: {
       kind: 'unreadable',
       parameter: parameter.id,
       errors: [{ path: '(parameter)', message }],
+      ...(isOutOfTime(error) ? { outOfTime: true as const } : {}),
     },
   });
   let found: Parameter | undefined;
@@ -99,7 +106,7 @@ export async function loadPolicy(
     );
     found = output.Parameter;
   } catch (error) {
-    return unreadable(`could not be read: ${describeSsmError(error)}`);
+    return unreadable(`could not be read: ${describeSsmError(error)}`, error);
   }
   if (found?.Value === undefined) return unreadable('has no value');
   const parsed = parsePolicy(found.Value);
@@ -311,6 +318,7 @@ function unreadableSet(
           message: `principal set ${set} could not be read: ${describeSsmError(error)}`,
         },
       ],
+      ...(isOutOfTime(error) ? { outOfTime: true as const } : {}),
     },
   };
 }

@@ -10,10 +10,12 @@
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Connection } from './connection';
+import { isOutOfTime } from './deadline';
 import { type ChangeAction, changeConnections, chunk, type EndpointError } from './ec2';
 import { type Decision, decide, type Mode, type Policy } from './policy';
 import { DeadlineExceededError, type TokenBucket } from './rate-limiter';
 import { readActionableByService, readTarget, type Target } from './read';
+import { ATTEMPT_ALLOWANCE_MS } from './sdk-deadline';
 
 export type { Target } from './read';
 
@@ -26,7 +28,11 @@ export interface SettleContext {
   readonly now: () => Date;
   /** Client-side buckets that mirror EC2's throttling of the two mutating actions. */
   readonly limiters: Readonly<Record<ChangeAction, TokenBucket>>;
-  /** Epoch ms after which no mutating call is started (the rest is reported as deferred). */
+  /**
+   * Epoch ms by which every EC2 call must be over: a Reject or Accept starts only with
+   * ATTEMPT_ALLOWANCE_MS left (the rest is reported as deferred), and a call that the deadline
+   * refuses or cuts short is deferred too, never counted as failed.
+   */
   readonly deadline?: number;
   /**
    * Called once per service, before its first Reject or Accept, for the policy to act on. A
@@ -89,6 +95,7 @@ export interface ServiceReport {
 const SERVICE_NOT_FOUND = 'InvalidVpcEndpointServiceId.NotFound';
 /** The error code of work deferred to a retry without an attempt (no time, no confirmed policy). */
 const DEFERRED = 'Deferred';
+const OUT_OF_TIME = "the invocation's deadline came first";
 
 /** Reads one target's connections and settles them; a failed read is reported, not thrown. */
 export async function reconcileService(
@@ -100,6 +107,7 @@ export async function reconcileService(
   try {
     connections = await readTarget(ctx.ec2, ctx.policy, ctx.homeRegion, target, ctx.onPage);
   } catch (error) {
+    if (isOutOfTime(error)) return deferredReport(target, ctx.policy.mode);
     const apiError = toApiError(error);
     return {
       serviceId,
@@ -156,7 +164,11 @@ export async function settleService(
   let decided = decideAll(policy, connections, ctx.now());
   // Why no change may be made now: each is deferred to a retry, which counts no attempt.
   let deferral: string | undefined;
-  if (ctx.confirmPolicy && decided.some((d) => isChange(d.decision))) {
+  if (!decided.some((d) => isChange(d.decision))) {
+    // Nothing to change: no call, no confirmation.
+  } else if (!hasTimeForACall(ctx)) {
+    deferral = OUT_OF_TIME;
+  } else if (ctx.confirmPolicy) {
     const confirmed = await ctx.confirmPolicy();
     if (!confirmed) {
       deferral = 'the policy could not be re-read to confirm it before a change';
@@ -195,6 +207,11 @@ function decideAll(policy: Policy, connections: readonly Connection[], now: Date
   }));
 }
 
+/** Whether a call started now would have ATTEMPT_ALLOWANCE_MS before the deadline. */
+function hasTimeForACall(ctx: SettleContext): boolean {
+  return ctx.deadline === undefined || ctx.now().getTime() <= ctx.deadline - ATTEMPT_ALLOWANCE_MS;
+}
+
 function isChange(decision: Decision): boolean {
   return decision.action === 'reject' || decision.action === 'accept';
 }
@@ -214,7 +231,10 @@ async function changeBatch(
   };
 
   try {
-    await ctx.limiters[action].take(ctx.deadline);
+    // A call that starts with no time left to end would only be cut short.
+    await ctx.limiters[action].take(
+      ctx.deadline === undefined ? undefined : ctx.deadline - ATTEMPT_ALLOWANCE_MS,
+    );
   } catch (error) {
     if (!(error instanceof DeadlineExceededError)) throw error;
     return deferBatch(serviceId, action, batch, error.message, results);
@@ -224,6 +244,9 @@ async function changeBatch(
   try {
     unsuccessful = await changeConnections(ctx.ec2, action, serviceId, batch, dryRun);
   } catch (error) {
+    // Refused or cut short by the deadline: EC2 may or may not have acted, so the retry
+    // re-reads the endpoints; it is no failed attempt.
+    if (isOutOfTime(error)) return deferBatch(serviceId, action, batch, OUT_OF_TIME, results);
     const apiError = toApiError(error);
     // With DryRun, EC2 answers a permitted call with the DryRunOperation error.
     if (dryRun && apiError.code === 'DryRunOperation') {

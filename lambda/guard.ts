@@ -11,7 +11,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SQSBatchItemFailure } from 'aws-lambda';
 import type { GuardConfig } from '../core/contract';
-import type { InvocationDeadline } from '../core/deadline';
+import { type InvocationDeadline, isOutOfTime } from '../core/deadline';
 import type { ChangeAction } from '../core/ec2';
 import type { Policy } from '../core/policy';
 import type { TokenBucket } from '../core/rate-limiter';
@@ -273,15 +273,31 @@ function scopeOf(work: readonly ReconcileWork[], config: GuardConfig): Scope {
  * a Describe each, the very cost a sweep avoids.
  */
 async function sweep(policy: Policy, deps: GuardDeps): Promise<ServiceReport[]> {
-  const listed = deps.config.protectedServiceIds;
-  if (deps.deadline.remainingMs() <= 0) {
-    if (!listed) throw new Error('the invocation ran out of time before the sweep could start');
-    // Nothing was read: each listed service is left for a retry that counts no attempt.
-    const deferred = listed.map((serviceId) => deferredReport({ serviceId }, policy.mode));
-    deferred.forEach(reportService);
-    return deferred;
+  if (deps.deadline.remainingMs() <= 0) return unreadSweep(policy, deps);
+  try {
+    return await sweepServices(
+      reconcileContext(policy, deps),
+      deps.config.protectedServiceIds,
+      reportService,
+    );
+  } catch (error) {
+    // Only the read throws, before any service was settled.
+    if (isOutOfTime(error)) return unreadSweep(policy, deps);
+    throw error;
   }
-  return sweepServices(reconcileContext(policy, deps), listed, reportService);
+}
+
+/**
+ * A sweep the invocation had no time to read: each listed service is left for a retry that
+ * counts no attempt; without a list, the trigger is failed so that AWS delivers it again.
+ */
+function unreadSweep(policy: Policy, deps: GuardDeps): ServiceReport[] {
+  const listed = deps.config.protectedServiceIds;
+  if (!listed)
+    throw new Error('the invocation ran out of time before the sweep could read the connections');
+  const deferred = listed.map((serviceId) => deferredReport({ serviceId }, policy.mode));
+  deferred.forEach(reportService);
+  return deferred;
 }
 
 /** A retry record's next attempt: its own endpoints (or its whole service) reconciled again. */

@@ -68,6 +68,9 @@ export class PolicyStore {
         ...(this.lastValid ? { policy: this.lastValid } : {}),
         problem: problemOrPolicy.problem,
       };
+      // A load the invocation's deadline refused says nothing of the parameter: it is neither
+      // reported (a false "Policy unreadable") nor cached (the next invocation reads again).
+      if (problemOrPolicy.problem.outOfTime) return load;
       this.onProblem(problemOrPolicy.problem, this.lastValid !== undefined);
     }
     const ttl = load.problem

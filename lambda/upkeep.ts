@@ -11,7 +11,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Clock } from '../core/clock';
 import type { GuardConfig } from '../core/contract';
-import type { InvocationDeadline } from '../core/deadline';
+import { type InvocationDeadline, isOutOfTime } from '../core/deadline';
 import { listOwnedServices, type OwnedService } from '../core/ec2';
 import {
   type ConnectionNotification,
@@ -49,28 +49,29 @@ export class PermissionsCache {
 
   /**
    * Reads the services never read or read over PERMISSIONS_REFRESH_MS ago, oldest first, at
-   * most PERMISSIONS_READS_PER_SWEEP of them, while `inTime()`. Returns the failures.
+   * most PERMISSIONS_READS_PER_SWEEP of them, while `inTime()`. Returns the failures; a read
+   * the deadline refused or cut short ends the refresh instead.
    */
   async refresh(
     ec2: EC2Client,
     serviceIds: readonly string[],
     inTime: () => boolean,
-  ): Promise<{ serviceId: string; error: ApiError }[]> {
+  ): Promise<{ serviceId: string; error: unknown }[]> {
     const now = this.clock.now();
     const ageOf = (id: string) => now - (this.read.get(id)?.at ?? -Infinity);
     const due = serviceIds
       .filter((id) => ageOf(id) >= PERMISSIONS_REFRESH_MS)
       .sort((a, b) => ageOf(b) - ageOf(a))
       .slice(0, PERMISSIONS_READS_PER_SWEEP);
-    const failures: { serviceId: string; error: ApiError }[] = [];
+    const failures: { serviceId: string; error: unknown }[] = [];
     for (const serviceId of due) {
       if (!inTime()) break;
       try {
         const { everyone } = await describeAllowedPrincipals(ec2, serviceId);
         this.read.set(serviceId, { everyone, at: this.clock.now() });
       } catch (error) {
-        failures.push({ serviceId, error: toApiError(error) });
-        if (isOutOfTime(failures.at(-1)!.error)) break;
+        if (isOutOfTime(error)) break;
+        failures.push({ serviceId, error });
       }
     }
     return failures;
@@ -138,21 +139,42 @@ export interface UpkeepReport {
 }
 
 /**
+ * What an upkeep failed to do. A call the invocation's deadline refused or cut short
+ * (core/deadline.ts) is no failure, only no time left: it waits for the next sweep.
+ */
+class Failures {
+  readonly list: UpkeepFailure[] = [];
+  outOfTime = false;
+
+  /** Records that `step` failed with `error`; false when the error only meant no time left. */
+  add(step: UpkeepFailure['step'], error: unknown, serviceId?: string): boolean {
+    if (isOutOfTime(error)) {
+      this.outOfTime = true;
+      return false;
+    }
+    this.list.push({ step, ...(serviceId ? { serviceId } : {}), error: toApiError(error) });
+    return true;
+  }
+}
+
+/**
  * Wires and reads the posture of every protected service, or of `only` these (new services),
  * while the invocation has time (`deps.deadline`).
  */
 export async function upkeep(deps: UpkeepDeps, only?: readonly string[]): Promise<UpkeepReport> {
   const inTime = () => deps.deadline.remainingMs() > 0;
-  const failures: UpkeepFailure[] = [];
-  if (!inTime()) return { outOfTime: true, notFound: [], failures };
+  const failures = new Failures();
+  if (!inTime()) return { outOfTime: true, notFound: [], failures: [] };
   let owned: OwnedService[];
   try {
     owned = await listOwnedServices(deps.ec2, only);
   } catch (error) {
-    const apiError = toApiError(error);
-    if (isOutOfTime(apiError)) return { outOfTime: true, notFound: [], failures };
-    failures.push({ step: 'list services', error: apiError });
-    return { notFound: [], failures };
+    failures.add('list services', error);
+    return {
+      ...(failures.outOfTime ? { outOfTime: true } : {}),
+      notFound: [],
+      failures: failures.list,
+    };
   }
   const listed = deps.config.protectedServiceIds;
   const services = listed ? owned.filter((s) => listed.includes(s.serviceId)) : owned;
@@ -163,12 +185,9 @@ export async function upkeep(deps: UpkeepDeps, only?: readonly string[]): Promis
   const topicArn = deps.config.notificationTopicArn;
   const wiring = topicArn ? await wire(deps, topicArn, ids, only, failures) : undefined;
 
-  const unread = await deps.permissions.refresh(deps.ec2, ids, inTime);
-  failures.push(
-    ...unread
-      .filter((f) => !isOutOfTime(f.error))
-      .map((f) => ({ step: 'read permissions' as const, ...f })),
-  );
+  for (const unread of await deps.permissions.refresh(deps.ec2, ids, inTime)) {
+    failures.add('read permissions', unread.error, unread.serviceId);
+  }
   const posture: PostureReport = {
     acceptingAutomatically: services
       .filter((s) => s.acceptanceRequired === false)
@@ -176,24 +195,15 @@ export async function upkeep(deps: UpkeepDeps, only?: readonly string[]): Promis
     openToEveryone: ids.filter((id) => deps.permissions.openToEveryone(id) === true),
     permissionsUnknown: ids.filter((id) => deps.permissions.openToEveryone(id) === undefined),
   };
-  const outOfTime = !inTime() || failures.some((f) => isOutOfTime(f.error));
+  const outOfTime = !inTime() || failures.outOfTime;
   return {
     ...(outOfTime ? { outOfTime } : {}),
     services,
     notFound,
     ...(wiring ? { wiring } : {}),
     posture,
-    // Calls the deadline cut short did not fail: they wait for the next sweep.
-    failures: failures.filter((f) => !isOutOfTime(f.error)),
+    failures: failures.list,
   };
-}
-
-/**
- * An EC2 call the invocation's deadline refused or cut short (core/sdk-deadline.ts): not a
- * failure to wire, only no time left.
- */
-function isOutOfTime(error: ApiError): boolean {
-  return error.code === 'DeadlineReached' || error.code === 'AbortError';
 }
 
 async function wire(
@@ -201,14 +211,14 @@ async function wire(
   topicArn: string,
   serviceIds: readonly string[],
   only: readonly string[] | undefined,
-  failures: UpkeepFailure[],
+  failures: Failures,
 ): Promise<WiringReport | undefined> {
   const deadline = deps.deadline.at;
   let existing: ConnectionNotification[];
   try {
     existing = await describeTopicNotifications(deps.ec2, topicArn, only);
   } catch (error) {
-    failures.push({ step: 'read notifications', error: toApiError(error) });
+    failures.add('read notifications', error);
     return undefined;
   }
   const plan = planWiring(serviceIds, existing, new Set(deps.config.protectedServiceIds ?? []));
@@ -226,9 +236,7 @@ async function wire(
       const notificationId = await createConnectNotification(deps.ec2, serviceId, topicArn, token);
       created.push({ serviceId, ...(notificationId ? { notificationId } : {}) });
     } catch (error) {
-      const apiError = toApiError(error);
-      failures.push({ step: 'create', serviceId, error: apiError });
-      if (isOutOfTime(apiError)) {
+      if (!failures.add('create', error, serviceId)) {
         deferred.unshift(...now.slice(index));
         break;
       }
@@ -242,13 +250,13 @@ async function wire(
       const kept = new Set(unsuccessful.map((u) => u.endpointId));
       removed.push(...plan.surplus.filter((id) => !kept.has(id)));
       for (const u of unsuccessful) {
-        failures.push({
+        failures.list.push({
           step: 'delete',
           error: { code: u.code, message: `${u.endpointId}: ${u.message}` },
         });
       }
     } catch (error) {
-      failures.push({ step: 'delete', error: toApiError(error) });
+      failures.add('delete', error);
     }
   }
   return {

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EC2Client, RejectVpcEndpointConnectionsCommand } from '@aws-sdk/client-ec2';
-import { DeadlineReachedError, InvocationDeadline } from '../../core/deadline';
+import { DeadlineReachedError, InvocationDeadline, isOutOfTime } from '../../core/deadline';
 import { abortAtDeadline, DeadlineRetryStrategy, retrySettings } from '../../core/sdk-deadline';
 import { FakeEc2 } from '../../local-aws/fakes';
 
@@ -97,6 +97,22 @@ describe('DeadlineRetryStrategy', () => {
   });
 });
 
+describe('isOutOfTime', () => {
+  test('tells the deadline from a failure: DeadlineReached, or an AbortError caused by it', () => {
+    const abort = (cause?: unknown) =>
+      Object.assign(new Error('Request aborted'), { name: 'AbortError', cause });
+    expect(isOutOfTime(new DeadlineReachedError())).toBe(true);
+    expect(isOutOfTime(abort(new DeadlineReachedError()))).toBe(true);
+    // Someone else's abort, a throttled call, or no error at all is not the deadline.
+    expect(isOutOfTime(abort())).toBe(false);
+    expect(isOutOfTime(abort(new Error('other')))).toBe(false);
+    expect(isOutOfTime(Object.assign(new Error('x'), { name: 'RequestLimitExceeded' }))).toBe(
+      false,
+    );
+    expect(isOutOfTime('DeadlineReached')).toBe(false);
+  });
+});
+
 describe('InvocationDeadline', () => {
   test('tells the time left, aborts its signal when it comes, and has none once cleared', async () => {
     const deadline = new InvocationDeadline();
@@ -154,16 +170,19 @@ describe('an EC2 client with a deadline, through the real SDK', () => {
         }),
         deadline,
       );
-      const started = Date.now();
-      deadline.set(started + ms);
+      deadline.set(Date.now() + ms);
 
       const error = await reject(client).catch((e: unknown) => e);
+      // Over before the deadline came: the strategy declined the retry that would not fit,
+      // so the signal that aborts at the deadline has not fired.
+      const abortedByTheDeadline = deadline.signal!.aborted;
 
-      const elapsed = Date.now() - started;
       deadline.clear();
       client.destroy();
       expect(error).toMatchObject({ name: 'RequestLimitExceeded' });
-      expect(elapsed).toBeLessThan(ms);
+      expect(abortedByTheDeadline).toBe(false);
+      // EC2's own error: a failed attempt, not one the deadline cut short.
+      expect(isOutOfTime(error)).toBe(false);
       expect(ec2.count('RejectVpcEndpointConnections')).toBeGreaterThanOrEqual(1);
       expect(ec2.count('RejectVpcEndpointConnections')).toBeLessThan(6);
     },
@@ -210,15 +229,19 @@ describe('abortAtDeadline', () => {
       new EC2Client({ region: REGION, endpoint: url, credentials, ...retrySettings(6, deadline) }),
       deadline,
     );
-    const started = Date.now();
-    deadline.set(started + 300);
+    deadline.set(Date.now() + 300);
 
-    await expect(reject(client)).rejects.toMatchObject({ name: 'AbortError' });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    expect(Date.now() - started).toBeLessThan(2000);
+    const cutShort = await reject(client).catch((e: unknown) => e);
+    expect(cutShort).toMatchObject({ name: 'AbortError' });
+    // Ended by the deadline's own abort: the SDK's AbortError carries its reason as the cause,
+    // which is how the guard tells "no time left" from a failure.
+    expect((cutShort as Error).cause).toBeInstanceOf(DeadlineReachedError);
+    expect(isOutOfTime(cutShort)).toBe(true);
     expect(requests).toBe(1);
 
-    await expect(reject(client)).rejects.toBeDefined();
+    const late = await reject(client).catch((e: unknown) => e);
+    expect(late).toMatchObject({ name: 'DeadlineReached' });
+    expect(isOutOfTime(late)).toBe(true);
     expect(requests).toBe(1);
     deadline.clear();
     client.destroy();

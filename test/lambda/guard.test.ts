@@ -7,6 +7,7 @@ import {
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { DeadlineReachedError } from '../../core/deadline';
 import { PolicyUnavailableError } from '../../lambda/policy-problems';
 import { logger, metrics } from '../../lambda/telemetry';
 import { ManualInvocationError } from '../../lambda/intake';
@@ -350,7 +351,8 @@ describe('pagination and batching', () => {
   test('past the invocation deadline, the remaining batches are deferred to a retry that counts no attempt', async () => {
     const burst = Array.from({ length: 12 }, () => connection(STRANGER));
     const h = harness({ connections: burst, config: { rejectBatchSize: 1 } });
-    const summary = await h.runBy(scheduledEvent(), h.clock.now() + 500);
+    // Ten tokens at once; the next comes with less than a call's allowance (1 s) left.
+    const summary = await h.runBy(scheduledEvent(), h.clock.now() + 1500);
     expect(rejectCalls(h)).toHaveLength(10);
     expect(h.sent().map((m) => [m.record.endpointIds, m.record.attempt])).toEqual([
       [[burst[10]!.VpcEndpointId], 0],
@@ -369,6 +371,35 @@ describe('pagination and batching', () => {
     await h.runBy(sqsEvent([body]), h.clock.now());
     expect(h.ec2).not.toHaveReceivedAnyCommand();
     expect(h.sent()[0]!.record).toMatchObject({ endpointIds: [pending.VpcEndpointId], attempt: 2 });
+  });
+
+  test('past the deadline, a sweep starts no change and re-reads no policy: the rest is deferred', async () => {
+    const [a, b] = [connection(DENIED), connection(DENIED, { ServiceId: SERVICE_B })];
+    const h = harness({ connections: [], config: { protectedServiceIds: [SERVICE_A, SERVICE_B] } });
+    await h.run(scheduledEvent());
+    h.addConnection(a);
+    h.addConnection(b);
+    h.clock.time += 4_000;
+    // Service A's Reject takes 2 s to answer: the sweep is then past its deadline.
+    h.ec2.on(RejectVpcEndpointConnectionsCommand).callsFake((input) => {
+      h.clock.time += 2_000;
+      return h.model.rejectConnections(input);
+    });
+
+    await h.runBy(scheduledEvent(), h.clock.now() + 2_500);
+
+    expect(rejectCalls(h).map((c) => c.ServiceId)).toEqual([SERVICE_A]);
+    expect(h.stateOf(b.VpcEndpointId)).toBe('pendingAcceptance');
+    // The cached policy is 6 s old when B is settled, but no call is started for it.
+    expect(h.ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+    expect(h.sent().map((m) => m.record)).toEqual([
+      expect.objectContaining({
+        serviceId: SERVICE_B,
+        endpointIds: [b.VpcEndpointId],
+        attempt: 0,
+        lastError: expect.objectContaining({ code: 'Deferred' }),
+      }),
+    ]);
   });
 
   test('services not yet read at the deadline are deferred whole', async () => {
@@ -720,6 +751,31 @@ describe('the policy', () => {
 
     expect(h.stateOf(denied.VpcEndpointId)).toBe('rejected');
     expect(metricTotal('PolicyInvalid')).toBe(1);
+  });
+
+  test('a re-read the deadline refused is no "Policy unreadable": not reported, not cached, the change deferred', async () => {
+    const denied = connection(DENIED);
+    const h = harness({ connections: [] });
+    await h.run(scheduledEvent());
+    // What the SDK client throws for a call started after the invocation's deadline.
+    h.ssm.on(GetParameterCommand).rejects(new DeadlineReachedError());
+    h.addConnection(denied);
+    h.clock.time += 10_000;
+
+    await h.run(snsEvent(SERVICE_A));
+
+    expect(h.stateOf(denied.VpcEndpointId)).toBe('pendingAcceptance');
+    expect(h.sent()[0]!.record).toMatchObject({ attempt: 0, lastError: { code: 'Deferred' } });
+    expect(metricTotal('PolicyUnreadable')).toBe(0);
+    expect(logError).not.toHaveBeenCalledWith(
+      expect.stringContaining('Policy unreadable'),
+      expect.anything(),
+    );
+    // Not cached as a failed load: the next invocation reads SSM again, and acts.
+    h.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(POLICY) } });
+    await h.run(snsEvent(SERVICE_A));
+    expect(h.ssm).toHaveReceivedCommandTimes(GetParameterCommand, 3);
+    expect(h.stateOf(denied.VpcEndpointId)).toBe('rejected');
   });
 
   test('a fresh policy is not read again before a rejection', async () => {
