@@ -30,7 +30,17 @@ export function reportService(report: ServiceReport): void {
   for (const outcome of report.outcomes) logOutcome(outcome, report);
   for (const failure of report.failures) {
     // Failed Rejects and Accepts are logged per endpoint above; a retry says the rest.
-    if (failure.action === 'describe' || !failure.retryable) {
+    if (failure.deferred) {
+      // No time left is no failure: the retry queue has it, and counts no attempt.
+      if (failure.action === 'describe') {
+        logger.warn('Deferred to a retry', {
+          serviceId: failure.serviceId,
+          action: failure.action,
+          endpointIds: failure.endpointIds,
+          why: failure.error.message,
+        });
+      }
+    } else if (failure.action === 'describe' || !failure.retryable) {
       logger.error('Could not reconcile the service', {
         serviceId: failure.serviceId,
         action: failure.action,

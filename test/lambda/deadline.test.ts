@@ -247,6 +247,7 @@ describe('a call the deadline cuts short (AbortError)', () => {
         lastError: { code: 'RequestLimitExceeded', message: 'Request limit exceeded.' },
       }),
     ]);
+    expect(logError).not.toHaveBeenCalledWith('Could not reconcile the service', expect.anything());
   });
 });
 

@@ -423,6 +423,16 @@ describe('pagination and batching', () => {
         attempt: 0,
       }),
     ]);
+    // No time left is no failure: a WARN line per service, no ERROR.
+    expect(logError).not.toHaveBeenCalledWith('Could not reconcile the service', expect.anything());
+    expect(logWarn).toHaveBeenCalledWith(
+      'Deferred to a retry',
+      expect.objectContaining({
+        serviceId: SERVICE_A,
+        action: 'describe',
+        why: expect.any(String),
+      }),
+    );
   });
 });
 
