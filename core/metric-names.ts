@@ -44,6 +44,12 @@ export enum MetricName {
    * invocation had no time left to publish: the decisions stand, their events are lost.
    */
   DECISION_EVENTS_FAILED = 'DecisionEventsFailed',
+  /**
+   * One-time decision events (a connection kept pending, a dry run's decision) published
+   * without the announcement table's check, because DynamoDB failed: other containers may
+   * announce them again.
+   */
+  ANNOUNCEMENTS_UNCHECKED = 'AnnouncementsUnchecked',
   /** The protected services a sweep found (a count of services, not one metric each). */
   SERVICES_PROTECTED = 'ServicesProtected',
   /**

@@ -8,7 +8,8 @@
  * whose claim lands publishes. Each container also caches what it claimed or found claimed,
  * so a sweep does not write again for them. A claim expires after ANNOUNCE_AGAIN_AFTER_DAYS:
  * a request still pending then is announced again, as a reminder. When DynamoDB fails, the
- * event is published anyway: an announcement twice is better than never.
+ * event is published anyway (an announcement twice is better than never) and remembered by
+ * the container that published it, as without a table.
  */
 import {
   ConditionalCheckFailedException,
@@ -68,6 +69,14 @@ export class Announcements {
       }
     });
     return { claims, errors: [...errors] };
+  }
+
+  /**
+   * Remembers keys whose events were published although DynamoDB could not check them
+   * ('unknown'): announced twice rather than never, but once per container, not on every sweep.
+   */
+  noteAnnounced(keys: readonly string[]): void {
+    for (const key of keys) this.remember(key, this.clock.now() + CLAIM_MS);
   }
 
   /**

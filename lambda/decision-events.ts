@@ -5,7 +5,9 @@
  * records queued), the publisher turns the journal into events (core/decision-event.ts), keeps
  * the one-time ones not yet announced (announcements.ts), and puts them on the bus in batches.
  * Publishing never blocks or undoes a decision: it runs after them, within the invocation's
- * time, and every error is caught, logged and counted (`DecisionEventsFailed`), never thrown.
+ * time, and every error is caught, logged and counted, never thrown: an event EventBridge did
+ * not take as `DecisionEventsFailed`, a one-time event DynamoDB could not check as
+ * `AnnouncementsUnchecked`.
  */
 import {
   type EventBridgeClient,
@@ -106,11 +108,14 @@ export class DecisionPublisher {
   private async publishEvents(events: readonly DecisionEvent[]): Promise<PublishResult> {
     const onceKeys = events.flatMap((e) => (e.onceKey ? [e.onceKey] : []));
     const { claims, errors } = await this.options.announcements.claim(onceKeys);
-    if (errors.length > 0) {
-      // Prefer twice to never: these are published as if they were new.
+    const unchecked = [...claims.values()].filter((c) => c === 'unknown').length;
+    if (unchecked > 0) {
+      // Prefer twice to never: these are published as if they were new, and counted (it alarms).
       logger.warn('Could not check which decisions were announced; announcing them anyway', {
         errors,
+        unchecked,
       });
+      count(MetricName.ANNOUNCEMENTS_UNCHECKED, unchecked);
     }
     const announcing = new Set<string>();
     const toPublish = events.filter((e) => {
@@ -130,9 +135,15 @@ export class DecisionPublisher {
       failed.push(...left);
     }
 
-    const unpublishedKeys = failed.flatMap((p) => (p.event.onceKey ? [p.event.onceKey] : []));
+    const unpublishedKeys = new Set(
+      failed.flatMap((p) => (p.event.onceKey ? [p.event.onceKey] : [])),
+    );
     await this.options.announcements.release(
-      unpublishedKeys.filter((k) => claims.get(k) === 'announce'),
+      [...unpublishedKeys].filter((k) => claims.get(k) === 'announce'),
+    );
+    // Published though unchecked: this container does not announce them again every sweep.
+    this.options.announcements.noteAnnounced(
+      [...announcing].filter((k) => claims.get(k) === 'unknown' && !unpublishedKeys.has(k)),
     );
     const result = {
       published: pending.length - failed.length,

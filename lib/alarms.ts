@@ -17,6 +17,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { MetricName } from '../core/metric-names';
+import { HINT_QUEUE } from './delivery';
 import { METRIC_PERIOD, guardMetric, unsuccessfulMetric } from './metrics';
 import type { GuardQueues } from './queues';
 
@@ -72,6 +73,10 @@ export const ALARMS = {
   decisionEventsFailed: {
     role: 'DecisionEventsFailed',
     runbook: 'Decision events not published',
+  },
+  announcementsUnchecked: {
+    role: 'AnnouncementsUnchecked',
+    runbook: 'Announcements not checked',
   },
   notificationWiringFailed: {
     role: 'NotificationWiringFailed',
@@ -162,11 +167,12 @@ export class GuardAlarms extends Construct {
     const fn = `guard function ${guardFunction.functionName}`;
     const logGroup = `Its logs: ${props.logGroup.logGroupName}.`;
     const parameter = `SSM parameter ${props.policyParameterName}`;
+    const period = `${METRIC_PERIOD.toMinutes()} minutes`;
 
     this.deadLetterAlarm(
       ALARMS.hintDeadLetter,
       queues.hintDeadLetterQueue,
-      `Hint dead-letter queue ${queues.hintDeadLetterQueue.queueName} holds connection notifications or CloudTrail events that the ${fn} failed on 10 times. The connection requests they announced may still be pending.`,
+      `Hint dead-letter queue ${queues.hintDeadLetterQueue.queueName} holds connection notifications or CloudTrail events that the ${fn} failed on ${HINT_QUEUE.maxReceiveCount} times. The connection requests they announced may still be pending.`,
     );
     this.deadLetterAlarm(
       ALARMS.retryDeadLetter,
@@ -191,7 +197,7 @@ export class GuardAlarms extends Construct {
 
     this.alarm(ALARMS.functionErrors, {
       metric: guardFunction.metricErrors({ period: METRIC_PERIOD, statistic: 'Sum' }),
-      description: `The ${fn} failed at least once in 5 minutes. ${logGroup}`,
+      description: `The ${fn} failed at least once in ${period}. ${logGroup}`,
     });
     this.alarm(ALARMS.retryQueueStuck, {
       metric: queues.retryQueue.metricApproximateAgeOfOldestMessage({
@@ -212,7 +218,7 @@ export class GuardAlarms extends Construct {
     this.alarm(ALARMS.unsuccessful, {
       metric: unsuccessfulMetric(),
       evaluationPeriods: UNSUCCESSFUL_PERIODS,
-      description: `For ${UNSUCCESSFUL_PERIODS} periods of 5 minutes, Reject or Accept calls of the ${fn} left endpoints unchanged (Unsuccessful entries or failed calls); they wait in retry queue ${queues.retryQueue.queueName}. ${logGroup}`,
+      description: `For ${UNSUCCESSFUL_PERIODS} periods of ${period}, Reject or Accept calls of the ${fn} left endpoints unchanged (Unsuccessful entries or failed calls); they wait in retry queue ${queues.retryQueue.queueName}. ${logGroup}`,
     });
     this.alarm(ALARMS.permissionDenied, {
       metric: guardMetric(MetricName.PERMISSION_DENIED),
@@ -221,7 +227,7 @@ export class GuardAlarms extends Construct {
     this.alarm(ALARMS.notificationWiringFailed, {
       metric: guardMetric(MetricName.NOTIFICATION_WIRING_FAILED),
       evaluationPeriods: WIRING_PERIODS,
-      description: `For ${WIRING_PERIODS} periods of 5 minutes, the ${fn} could not give every protected service its endpoint connection notification to topic ${props.notificationTopic.topicName}: requests to those services wait for the next sweep instead of reaching the guard at once. ${logGroup}`,
+      description: `For ${WIRING_PERIODS} periods of ${period}, the ${fn} could not give every protected service its endpoint connection notification to topic ${props.notificationTopic.topicName}: requests to those services wait for the next sweep instead of reaching the guard at once. ${logGroup}`,
     });
     this.alarm(ALARMS.acceptingAutomatically, {
       metric: guardMetric(MetricName.SERVICES_ACCEPTING_AUTOMATICALLY, {
@@ -232,6 +238,10 @@ export class GuardAlarms extends Construct {
     this.alarm(ALARMS.decisionEventsFailed, {
       metric: guardMetric(MetricName.DECISION_EVENTS_FAILED),
       description: `The ${fn} made decisions whose events it could not publish to EventBridge (refused, throttled, or no time left): the decisions stand, but rules on their events did not see them. ${logGroup}`,
+    });
+    this.alarm(ALARMS.announcementsUnchecked, {
+      metric: guardMetric(MetricName.ANNOUNCEMENTS_UNCHECKED),
+      description: `The ${fn} could not check in its DynamoDB announcement table whether one-time decision events (a connection kept pending, a dry run's decision) were published before: it published them anyway, so rules on them may see them again. ${logGroup}`,
     });
   }
 

@@ -84,6 +84,8 @@ export function guardDashboard(
         MetricName.RETRIES_DEAD_LETTERED,
         // Decisions whose events EventBridge did not take (docs/events.md).
         MetricName.DECISION_EVENTS_FAILED,
+        // One-time events published without the announcement table's check.
+        MetricName.ANNOUNCEMENTS_UNCHECKED,
       ),
     ),
   );

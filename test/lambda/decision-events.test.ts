@@ -234,16 +234,40 @@ describe('a connection kept pending', () => {
     expect(detailsOn()).toHaveLength(2);
   });
 
-  test('is announced anyway when DynamoDB fails (twice rather than never), and checked again next time', async () => {
+  test('is announced anyway when DynamoDB fails (twice rather than never), then remembered by the container', async () => {
+    const addMetric = jest.spyOn(metrics, 'addMetric');
+    const kept = [connection()];
+    // The table is unreachable for every claim from now on.
+    dynamoDb.failNext('PutItem', { code: 'InternalServerError', status: 500 }, Infinity);
+    const publisher = container();
+
+    await publisher.publish(journal({ kept }));
+    await publisher.publish(journal({ kept }));
+    await publisher.publish(journal({ kept }));
+
+    // Published once by this container, not on every sweep, and the unchecked claim counted
+    // (it alarms): another container may announce it again, but never every 5 minutes.
+    expect(detailsOn()).toHaveLength(1);
+    expect(dynamoDb.count('PutItem')).toBe(1);
+    expect(addMetric).toHaveBeenCalledWith(MetricName.ANNOUNCEMENTS_UNCHECKED, 'Count', 1);
+    expect(addMetric).not.toHaveBeenCalledWith(
+      MetricName.DECISION_EVENTS_FAILED,
+      expect.anything(),
+      expect.anything(),
+    );
+  });
+
+  test('whose claim DynamoDB could not check, and whose event EventBridge refused, is tried again by the next sweep', async () => {
     const kept = [connection()];
     dynamoDb.failNext('PutItem', { code: 'InternalServerError', status: 500 }, 1);
+    eventBridge.failEntries({ code: 'AccessDeniedException' }, { times: 1 });
     const publisher = container();
 
     await publisher.publish(journal({ kept }));
     await publisher.publish(journal({ kept }));
 
-    // The second time, the table took the claim: the event had gone out already once.
-    expect(detailsOn()).toHaveLength(2);
+    // Not remembered, since it was not published: the second sweep claims it and announces it.
+    expect(detailsOn()).toHaveLength(1);
     expect(dynamoDb.count('PutItem')).toBe(2);
   });
 

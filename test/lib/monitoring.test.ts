@@ -186,6 +186,7 @@ describe('the alarms', () => {
   test('are named <stack>-<guard>-<role>: stable, readable, and unique per account and Region', () => {
     expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
       [
+        'AnnouncementsUnchecked',
         'DecisionEventsFailed',
         'EventsDeadLetterQueue',
         'FunctionErrors',
@@ -334,6 +335,12 @@ describe('the alarms', () => {
         destination === 'hintQueue' ? guard.hintQueue.queueName : guard.guardFunction.functionName,
       ),
     );
+  });
+
+  test('state the counts and periods the stack is built with', () => {
+    // HINT_QUEUE.maxReceiveCount (lib/delivery.ts) and METRIC_PERIOD (lib/metrics.ts).
+    expect(descriptionFor(guard.hintDeadLetterQueue)).toContain('failed on 10 times');
+    expect(descriptionOf('NotificationWiringFailed')).toContain('For 2 periods of 5 minutes,');
   });
 
   test('tell a policy whose content is invalid from one the guard could not read', () => {
