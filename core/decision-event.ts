@@ -33,10 +33,11 @@ export type EventDecision = 'reject' | 'accept' | 'keep';
 /**
  * `done`: the action took effect (for `keep`: the connection stays pending for review);
  * `dryRun`: the policy is in dry run, nothing was changed (EC2 confirmed a Reject or Accept
- * would have been allowed); `queued`: it failed or ran out of time, and a retry record will try
- * again; `unsuccessful`: it failed and will not be retried (the service no longer exists, or a
- * dry run may not act); `gaveUp`: its retry record used its last attempt and went to the
- * dead-letter queue.
+ * would have been allowed); `queued`: it failed or ran out of time, and AWS will have it tried
+ * again (a retry record, or, when SQS refused the record, the failed invocation AWS retries);
+ * `unsuccessful`: it failed and will not be retried (the service no longer exists, or a dry run
+ * may not act); `gaveUp`: its retry record used its last attempt and the dead-letter queue took
+ * it.
  */
 export type EventOutcome = 'done' | 'dryRun' | 'queued' | 'unsuccessful' | 'gaveUp';
 

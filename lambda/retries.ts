@@ -46,8 +46,10 @@ export async function dispatchRetries(
       attempts: record.attempt,
       lastError: record.lastError,
     });
-    deps.journal?.noteGivenUp(record);
     await deadLetter(JSON.stringify(record), `exhausted after ${record.attempt} attempts`, deps);
+    // Only once the dead-letter queue has it: a send that fails leaves it on its queue, to
+    // be tried again, and its event says `queued`.
+    deps.journal?.noteGivenUp(record);
   }
   await queueRetries(queued, deps);
   return queued.length;

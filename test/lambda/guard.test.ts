@@ -1114,9 +1114,32 @@ describe('decision events', () => {
 
     await expect(h.run(scheduledEvent())).rejects.toThrow('could not send');
 
-    expect(h.published().map(brief)).toEqual(
-      expect.arrayContaining([[denied.VpcEndpointId, 'reject', 'done']]),
+    // The throttled one is `queued`: its record did not reach SQS, but AWS retries the failed
+    // invocation, which tries it again (docs/events.md).
+    expect(h.published().map(brief)).toEqual([
+      [denied.VpcEndpointId, 'reject', 'done'],
+      [throttled.VpcEndpointId, 'reject', 'queued'],
+    ]);
+  });
+
+  test('a retry record is published as gaveUp only once the dead-letter queue has it', async () => {
+    const pending = connection(DENIED);
+    const h = harness({ connections: [pending], config: { maxAttempts: 3 } });
+    h.ec2
+      .on(RejectVpcEndpointConnectionsCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'RequestLimitExceeded' }));
+    h.sqs.on(SendMessageBatchCommand, { QueueUrl: DLQ_URL }).resolves({
+      Successful: [],
+      Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false, Message: 'down' }],
+    });
+
+    const response = await h.run(
+      sqsEvent([retryBody({ endpointIds: [pending.VpcEndpointId], attempt: 2 })]),
     );
+
+    // Back to its queue, to be given up again on its next delivery: not given up yet.
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }] });
+    expect(h.published().map(brief)).toEqual([[pending.VpcEndpointId, 'reject', 'queued']]);
   });
 
   test('a PutEvents that fails is logged and counted; the invocation succeeds and the decision stands', async () => {
