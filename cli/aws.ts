@@ -4,6 +4,7 @@
  * credentials, SSO, instance roles …).
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { RAMClient } from '@aws-sdk/client-ram';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { EC2_MAX_ATTEMPTS } from '../core/ec2';
 import { retrySettings } from '../core/sdk-deadline';
@@ -13,8 +14,9 @@ export interface AwsOptions {
   readonly region?: string;
   readonly profile?: string;
   /**
-   * The SSM client's Region, when the policy is named by the ARN of a parameter in another
-   * Region (SSM does not route by the Region in an ARN); absent: `region`.
+   * The SSM and RAM clients' Region, when the policy is named by the ARN of a parameter in
+   * another Region (SSM does not route by the Region in an ARN, and a RAM share holds the
+   * resources of its own Region); absent: `region`.
    */
   readonly ssmRegion?: string;
 }
@@ -22,27 +24,33 @@ export interface AwsOptions {
 export interface AwsClients {
   readonly ec2: EC2Client;
   readonly ssm: SSMClient;
+  /** In the policy's Region, where its RAM share is (principal sets across accounts). */
+  readonly ram: RAMClient;
   /** Closes the clients' sockets, so the process can exit. */
   destroy(): void;
 }
 
 export function createAwsClients({ ssmRegion, ...options }: AwsOptions): AwsClients {
   // An absent setting is left to the SDK's chain.
+  const policyRegion = ssmRegion ? { region: ssmRegion } : {};
   return awsClients(
     // The guard's own EC2 retry settings, without its deadline: an operator can wait.
     new EC2Client({ ...options, ...retrySettings(EC2_MAX_ATTEMPTS) }),
-    new SSMClient({ ...options, ...(ssmRegion ? { region: ssmRegion } : {}) }),
+    new SSMClient({ ...options, ...policyRegion }),
+    new RAMClient({ ...options, ...policyRegion }),
   );
 }
 
-/** The pair of clients a command uses, closed together. */
-export function awsClients(ec2: EC2Client, ssm: SSMClient): AwsClients {
+/** The clients a command uses, closed together. */
+export function awsClients(ec2: EC2Client, ssm: SSMClient, ram: RAMClient): AwsClients {
   return {
     ec2,
     ssm,
+    ram,
     destroy: () => {
       ec2.destroy();
       ssm.destroy();
+      ram.destroy();
     },
   };
 }

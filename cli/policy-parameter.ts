@@ -27,6 +27,8 @@ export interface LiveParameter {
   readonly text: string;
   readonly version: number;
   readonly type: ParameterType;
+  /** Its full ARN, as SSM answers it (a RAM share names the parameter by it). */
+  readonly arn?: string;
 }
 
 /** What an overwrite must keep that GetParameter does not tell. */
@@ -50,6 +52,7 @@ export async function readPolicyParameter(
       text: Parameter?.Value ?? '',
       version: Parameter?.Version ?? 0,
       type: (Parameter?.Type ?? 'String') as ParameterType,
+      ...(Parameter?.ARN ? { arn: Parameter.ARN } : {}),
     };
   } catch (error) {
     if ((error as Error).name === 'ParameterNotFound') return undefined;

@@ -8,6 +8,10 @@
  * them after the commit, and a reader that then finds a part gone reads the manifest again.
  * An interrupted push leaves the old version in force and parts no manifest names, which the
  * next push deletes.
+ *
+ * In a fleet whose guards in other accounts read the policy through an AWS RAM share, the
+ * push shares what they must read (`SetWrite.sharing`, cli/set-share.ts) before the commit
+ * makes them read it, and unshares old parts before it deletes them.
  */
 import {
   DeleteParametersCommand,
@@ -33,7 +37,8 @@ import {
   parseSetManifest,
   type SetManifest,
 } from '../core/principal-set';
-import { CliError } from './errors';
+import { CliError, describeError } from './errors';
+import { plural } from './policy-file';
 
 /** How a set's parameters are stored: as the policy's own, and in the tier asked for. */
 export interface SetStorage {
@@ -58,27 +63,55 @@ export interface SetWrite {
    */
   readonly expectedManifestVersion: number | undefined;
   /**
-   * Called with the new parts' names once written, before the commit. A fleet that reads the
-   * policy from other accounts adds them to its RAM share here (docs/policy.md#a-fleet).
+   * Where else the set must be readable: the policy's RAM share, for guards in other accounts
+   * (docs/fleet.md#principal-sets-across-accounts). Absent: this account only.
    */
-  readonly beforeCommit?: (partNames: readonly string[]) => Promise<void>;
+  readonly sharing?: SetSharing;
   /** Told of each part written. */
   readonly onPart?: (written: number, total: number) => void;
+}
+
+/**
+ * Shares a set's parameters with the readers of the policy. Each method throws a CliError
+ * that says what failed and what to do.
+ */
+export interface SetSharing {
+  /** What shares them: `RAM share VpceGuard-policy (arn:…)`. */
+  readonly label: string;
+  /**
+   * Shares the parameters `names` (those not shared yet) and waits until they are readable;
+   * resolves to how many it added.
+   */
+  share(names: readonly string[]): Promise<number>;
+  /** Stops sharing the parameters `names` (those shared) and waits until that is done. */
+  unshare(names: readonly string[]): Promise<void>;
+  /** The names of the shared parameters that start with `prefix`. */
+  sharedUnder(prefix: string): Promise<string[]>;
 }
 
 export interface SetPushResult {
   readonly manifest: SetManifest;
   /** Parts of other versions deleted after the commit. */
   readonly deletedParts: number;
+  /**
+   * Why the other versions' parts were kept after the commit: they could not be unshared
+   * first. The next push removes them.
+   */
+  readonly cleanupProblem?: string;
 }
 
 /** DeleteParameters takes at most 10 names; DescribeParameters returns at most 50. */
 const DELETE_BATCH = 10;
 const DESCRIBE_PAGE = 50;
 
-/** Writes a new version of a set, commits it, and deletes every other version's parts. */
+/**
+ * Writes a new version of a set, shares it (`write.sharing`), commits it, and unshares and
+ * deletes every other version's parts.
+ */
 export async function pushPrincipalSet(ssm: SSMClient, write: SetWrite): Promise<SetPushResult> {
-  const { parameter, set, storage } = write;
+  const { parameter, set, storage, sharing } = write;
+  const manifestName = setManifestName(parameter, set);
+  const isNew = write.expectedManifestVersion === undefined;
   const version = newSetVersion(write.now);
   const encoded = encodePrincipalSet(set, version, write.accounts, TIER_MAX_BYTES[storage.tier]);
   const partNames = encoded.parts.map((_, i) => setPartName(parameter, set, version, i + 1));
@@ -108,25 +141,102 @@ export async function pushPrincipalSet(ssm: SSMClient, write: SetWrite): Promise
     });
     write.onPart?.(i + 1, partNames.length);
   }
-  await write.beforeCommit?.(partNames);
+  const untouched = isNew ? `set ${set} still does not exist` : 'the old version stays in force';
+  if (sharing) {
+    try {
+      // An existing manifest that an earlier push left unshared is shared now too.
+      await sharing.share(isNew ? partNames : [...partNames, manifestName]);
+    } catch (error) {
+      const removal = await removeWritten(ssm, sharing, partNames);
+      throw new CliError(
+        `not pushed: ${reason(error)}. Nothing was committed: ${untouched}, and ${removal.done}`,
+        removal.problems,
+      );
+    }
+  }
 
   const now = await manifestVersion(ssm, parameter, set);
   if (now !== write.expectedManifestVersion) {
-    await deleteParameters(ssm, partNames);
+    await removeWritten(ssm, sharing, partNames);
     throw new CliError(
       `not pushed: set ${set} changed while this push was under way (manifest version ${write.expectedManifestVersion ?? 'none'} → ${now ?? 'deleted'}); run it again to see the new diff`,
     );
   }
-  await put(setManifestName(parameter, set), encoded.manifestText, {
+  await put(manifestName, encoded.manifestText, {
     overwrite: true,
     tier: storage.manifestTier ?? storage.tier,
     description: `vpce-guard principal set ${set}: edit it with vpce-guard sets; deploys never write it`,
   });
-  const stale = (await listParameterNames(ssm, setPartsPrefix(parameter, set))).filter(
+  if (sharing && isNew) {
+    // A new set's manifest can be shared only once it exists, and writing it is the commit.
+    // No policy names the set yet (policy push refuses one that names a missing set), so no
+    // guard reads it before it is shared; if it cannot be, the set is removed again.
+    try {
+      await sharing.share([manifestName]);
+    } catch (error) {
+      const removal = await removeWritten(ssm, sharing, [manifestName, ...partNames]);
+      throw new CliError(
+        `not pushed: ${reason(error)}. The new set ${set} was removed again: ${removal.done}`,
+        removal.problems,
+      );
+    }
+  }
+
+  const partsPrefix = setPartsPrefix(parameter, set);
+  const stale = (await listParameterNames(ssm, partsPrefix)).filter(
     (name) => !partNames.includes(name),
   );
+  if (sharing) {
+    // RAM asks that a resource leave its shares before it is deleted. Shared parts whose
+    // parameter is gone already (a push interrupted in between) are unshared too.
+    try {
+      const shared = (await sharing.sharedUnder(partsPrefix)).filter((n) => !partNames.includes(n));
+      await sharing.unshare([...new Set([...stale, ...shared])]);
+    } catch (error) {
+      return {
+        manifest: encoded.manifest,
+        deletedParts: 0,
+        cleanupProblem: `${plural(stale.length, 'part')} of older versions kept: they could not be removed from ${sharing.label} first (${reason(error)}); the next push removes them`,
+      };
+    }
+  }
   await deleteParameters(ssm, stale);
   return { manifest: encoded.manifest, deletedParts: stale.length };
+}
+
+/** A CliError's own words; an AWS error's code and message. */
+const reason = (error: unknown): string =>
+  error instanceof CliError ? error.message : describeError(error);
+
+/**
+ * Removes parameters a push wrote but did not commit (or a new set's manifest): out of the
+ * share first, then deleted. Says what it did, and what failed, for the error that follows;
+ * never throws.
+ */
+async function removeWritten(
+  ssm: SSMClient,
+  sharing: SetSharing | undefined,
+  names: readonly string[],
+): Promise<{ readonly done: string; readonly problems: string[] }> {
+  const problems: string[] = [];
+  if (sharing) {
+    try {
+      await sharing.unshare(names);
+    } catch (error) {
+      // Deleted anyway: nothing reads them, and the next push unshares what stays shared.
+      problems.push(
+        `taking them out of the share first failed (the next push does): ${reason(error)}`,
+      );
+    }
+  }
+  const these = `this push's ${plural(names.length, 'parameter')}`;
+  try {
+    await deleteParameters(ssm, names);
+    return { done: `${these} ${names.length === 1 ? 'was' : 'were'} deleted`, problems };
+  } catch (error) {
+    problems.push(`deleting them failed (the next push does): ${reason(error)}`);
+    return { done: `${these} could not be deleted`, problems };
+  }
 }
 
 /** The SSM version of a set's manifest, or undefined when the set does not exist. */

@@ -4,12 +4,14 @@
  * Used by the CLI's tests and by the demo, which pushes its policy edit with the CLI.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { RAMClient } from '@aws-sdk/client-ram';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { PassThrough } from 'node:stream';
 import { type AwsClients, type AwsOptions, awsClients } from '../cli/aws';
 import type { CliIo, Input, Output } from '../cli/io';
 import { main } from '../cli/main';
 import type { AwsFakes, FakeEc2 } from './fakes';
+import type { FakeRam } from './fakes/ram';
 import type { FakeSsm } from './fakes/ssm';
 
 export interface CapturedOutput extends Output {
@@ -39,9 +41,10 @@ export function scriptedStdin(lines: readonly string[], isTTY: boolean): Input {
 
 /**
  * Clients of the real SDK that talk to the fakes. `--region` reaches the clients as the CLI
- * passes it, and the SSM client's own Region (a --name ARN's) to it: the SSM fake keeps one
- * store per Region and account, and signs tell them apart. `--profile` is recorded, not used;
- * `accessKeyId` (default "fake": the SSM fake's default account) picks the caller's account.
+ * passes it, and the SSM and RAM clients' own Region (a --name ARN's) to them: the SSM fake
+ * keeps one store per Region and account, and signs tell them apart. `--profile` is recorded,
+ * not used; `accessKeyId` (default "fake": the SSM fake's default account) picks the caller's
+ * account.
  */
 export function fakeAwsClients(fakes: AwsFakes, seen: AwsOptions[] = [], accessKeyId = 'fake') {
   return (options: AwsOptions): AwsClients => {
@@ -51,16 +54,17 @@ export function fakeAwsClients(fakes: AwsFakes, seen: AwsOptions[] = [], accessK
       credentials: { accessKeyId, secretAccessKey: 'fake' },
       maxAttempts: 1,
     };
+    const policyRegion = options.ssmRegion ? { region: options.ssmRegion } : {};
     return awsClients(
       new EC2Client({ ...config, endpoint: fakes.ec2.url }),
-      new SSMClient({
-        ...config,
-        ...(options.ssmRegion ? { region: options.ssmRegion } : {}),
-        endpoint: fakes.ssm.url,
-      }),
+      new SSMClient({ ...config, ...policyRegion, endpoint: fakes.ssm.url }),
+      new RAMClient({ ...config, ...policyRegion, endpoint: fakes.ram.url }),
     );
   };
 }
+
+/** The discard port: a connection there is refused at once. */
+const NOTHING_ANSWERS = 'http://127.0.0.1:9';
 
 /** One environment of a fleet of fakes: an account and Region, with its own EC2. */
 export interface FakeEnvironment {
@@ -73,12 +77,14 @@ export interface FakeEnvironment {
  * Clients of the real SDK for a fleet: each `--profile` is an account (`profiles`; no profile:
  * the first environment's account), whose access key tells the SSM fake the caller's account
  * and whose credentials name it (as SSO and assumed roles do); each account and Region has its
- * own EC2 fake. The SSM fake is shared: it keeps one store per account and Region.
+ * own EC2 fake. The SSM fake is shared: it keeps one store per account and Region; so is the
+ * RAM fake, if given (else RAM calls go where nothing answers).
  */
 export function fleetAwsClients(
   ssm: FakeSsm,
   environments: readonly FakeEnvironment[],
   profiles: Readonly<Record<string, string>>,
+  ram?: FakeRam,
 ) {
   for (const account of new Set(environments.map((e) => e.account))) {
     ssm.addAccessKey(`key-${account}`, account);
@@ -93,14 +99,12 @@ export function fleetAwsClients(
       credentials: { accessKeyId: `key-${account}`, secretAccessKey: 'fake', accountId: account },
       maxAttempts: 1,
     };
+    const policyRegion = options.ssmRegion ? { region: options.ssmRegion } : {};
     return awsClients(
       // An environment with no fake is a Region where nothing answers.
-      new EC2Client({ ...config, endpoint: ec2?.url ?? 'http://127.0.0.1:9' }),
-      new SSMClient({
-        ...config,
-        ...(options.ssmRegion ? { region: options.ssmRegion } : {}),
-        endpoint: ssm.url,
-      }),
+      new EC2Client({ ...config, endpoint: ec2?.url ?? NOTHING_ANSWERS }),
+      new SSMClient({ ...config, ...policyRegion, endpoint: ssm.url }),
+      new RAMClient({ ...config, ...policyRegion, endpoint: ram?.url ?? NOTHING_ANSWERS }),
     );
   };
 }

@@ -2,14 +2,18 @@
  * `vpce-guard sets …`: the principal sets beside the policy (docs/policy.md#principal-sets).
  * Every change (push, add, remove) validates, shows the accounts added and removed, asks (or
  * --yes), and writes a whole new version that one manifest overwrite commits
- * (cli/principal-sets.ts): a set is never half-written.
+ * (cli/principal-sets.ts): a set is never half-written. When other accounts read the policy
+ * through an AWS RAM share, the new version goes into that share before the commit
+ * (cli/set-share.ts).
  */
+import { realClock } from '../../core/clock';
 import { isAccountId } from '../../core/ids';
 import { parsePolicy, principalSetNames } from '../../core/policy';
 import { readPrincipalSet } from '../../core/policy-load';
 import {
   type PolicyParameter,
   setManifestName,
+  setPartName,
   setStorageProblem,
   type Tier,
 } from '../../core/policy-parameter';
@@ -26,8 +30,27 @@ import { canAsk, confirm } from '../confirm';
 import { CliError, EXIT_FAILURE, EXIT_OK, formatProblem, UsageError } from '../errors';
 import type { CliIo } from '../io';
 import { count, plural, readSetFile } from '../policy-file';
-import { readParameterStorage, readPolicyParameter } from '../policy-parameter';
-import { listPrincipalSets, pushPrincipalSet, type SetStorage } from '../principal-sets';
+import {
+  type LiveParameter,
+  type ParameterStorage,
+  readParameterStorage,
+  readPolicyParameter,
+} from '../policy-parameter';
+import {
+  listPrincipalSets,
+  pushPrincipalSet,
+  type SetSharing,
+  type SetStorage,
+} from '../principal-sets';
+import {
+  DEFAULT_SHARE_WAIT_SECONDS,
+  findPolicyShares,
+  namedShare,
+  type PolicyShare,
+  setSharing,
+  shareArnProblem,
+  shareLocation,
+} from '../set-share';
 import { formatTable } from '../table';
 
 /** Accounts listed per side of a diff; the rest are counted. */
@@ -38,17 +61,31 @@ const CHANGE_OPTIONS = {
   ...LIVE_POLICY_OPTIONS,
   yes: { type: 'boolean', short: 'y', default: false },
   tier: { type: 'string', default: 'Advanced' },
+  share: { type: 'string' },
+  'share-wait': { type: 'string', default: String(DEFAULT_SHARE_WAIT_SECONDS) },
 } as const;
+/** `--share none`: the policy is read in this account only; no RAM call. */
+const NO_SHARE = 'none';
 
 const CHANGE_OPTIONS_HELP = `  --tier <tier>         Advanced (default: 8 KB parts, can be shared with other accounts)
                         or Standard (4 KB parts, free, twice as many)
+  --share <arn|none>    the AWS RAM share through which other accounts read the policy;
+                        default: every share of this account that holds the policy (none
+                        for a Standard policy). none: share nothing (one account)
+  --share-wait <s>      how long to wait for RAM to share the new version before the commit
+                        (default: ${DEFAULT_SHARE_WAIT_SECONDS}); past it, nothing is committed
   -y, --yes             change without asking (for scripts and CI)
 ${LIVE_POLICY_OPTIONS_HELP}`;
 
 const HOW_IT_IS_WRITTEN = `The set is written as a new version: its parts first, under a path of their own, then
 its manifest, whose overwrite is the commit; then the parts of older versions are deleted.
 A push that stops half-way leaves the old version in force. The guard applies the new
-version within seconds (Parameter Store Change of the manifest).`;
+version within seconds (Parameter Store Change of the manifest).
+
+When guards in other accounts read the policy through an AWS RAM share, the new parts (and
+a new set's manifest) are added to that share, and the push waits until RAM has shared them
+before it commits; if RAM fails, nothing is committed and the new parts are deleted. Old
+parts leave the share before they are deleted.`;
 
 export const setsList: Command = {
   path: ['sets', 'list'],
@@ -119,7 +156,7 @@ Example:
 export const setsPush: Command = {
   path: ['sets', 'push'],
   usage:
-    'sets push <set> <file> [--tier <t>] [--yes] [--name <parameter>] [--region <r>] [--profile <p>]',
+    'sets push <set> <file> [--tier <t>] [--share <arn|none>] [--yes] [--name <parameter>] [--region <r>] [--profile <p>]',
   summary: 'Replace a principal set with the accounts of a file (one per line).',
   help: `The file holds one 12-digit account ID (or account root ARN) per line; blank lines and
 lines starting with "#" are skipped. Every other line must be an account (exit 1, naming
@@ -149,7 +186,7 @@ Example:
 export const setsAdd: Command = {
   path: ['sets', 'add'],
   usage:
-    'sets add <set> <account>… [--tier <t>] [--yes] [--name <parameter>] [--region <r>] [--profile <p>]',
+    'sets add <set> <account>… [--tier <t>] [--share <arn|none>] [--yes] [--name <parameter>] [--region <r>] [--profile <p>]',
   summary: 'Add accounts to a principal set (creating it if needed).',
   help: `Reads the live set, adds the accounts, shows the change and writes the new version.
 
@@ -177,7 +214,7 @@ Example:
 export const setsRemove: Command = {
   path: ['sets', 'remove'],
   usage:
-    'sets remove <set> <account>… [--tier <t>] [--yes] [--name <parameter>] [--region <r>] [--profile <p>]',
+    'sets remove <set> <account>… [--tier <t>] [--share <arn|none>] [--yes] [--name <parameter>] [--region <r>] [--profile <p>]',
   summary: 'Remove accounts from a principal set.',
   help: `Reads the live set, removes the accounts (an account not in the set is an error), shows
 the change and writes the new version. A set emptied this way stays, with no accounts.
@@ -228,18 +265,48 @@ interface Change {
   readonly set: string;
   readonly tier: Tier;
   readonly yes: boolean;
+  /** A share's ARN, `none`, or absent: the shares that hold the policy. */
+  readonly share?: string;
+  readonly shareWaitMs: number;
 }
 
 /** The change's set, parameter and options, checked before any AWS call or file read. */
-function changeFrom(set: string, values: { name: string; tier: string; yes: boolean }): Change {
+function changeFrom(
+  set: string,
+  values: { name: string; tier: string; yes: boolean; share?: string; 'share-wait': string },
+): Change {
   const parameter = policyParameterOption(values.name);
   const name = setNameArgument(set);
   if (!(TIERS as readonly string[]).includes(values.tier)) {
     throw new UsageError(`--tier: "${values.tier}" is not one of ${TIERS.join(', ')}`);
   }
+  const { share } = values;
+  const shareProblem =
+    share === undefined || share === NO_SHARE ? undefined : shareArnProblem(share);
+  if (shareProblem) throw new UsageError(`--share: "${share}" ${shareProblem}, nor none`);
+  const location = parameter.location;
+  if (share && share !== NO_SHARE && location) {
+    const where = shareLocation(share);
+    if (where.region !== location.region || where.account !== location.accountId) {
+      throw new UsageError(
+        `--share: the share is in ${where.account}/${where.region} and the policy in ${location.accountId}/${location.region}: a RAM share holds its own account's resources of its own Region`,
+      );
+    }
+  }
+  const wait = values['share-wait'];
+  if (!/^\d+$/.test(wait)) {
+    throw new UsageError(`--share-wait: "${wait}" is not a whole number of seconds`);
+  }
   const storage = setStorageProblem(parameter);
   if (storage) throw new CliError(storage);
-  return { parameter, set: name, tier: values.tier as Tier, yes: values.yes };
+  return {
+    parameter,
+    set: name,
+    tier: values.tier as Tier,
+    yes: values.yes,
+    ...(share ? { share } : {}),
+    shareWaitMs: Number(wait) * 1000,
+  };
 }
 
 function setNameArgument(value: string): string {
@@ -269,6 +336,15 @@ async function applyChange(
   { replaces }: { readonly replaces: boolean },
 ): Promise<number> {
   const { parameter, set } = change;
+  const policy = await readPolicyParameter(aws.ssm, parameter.id);
+  // DescribeParameters, by name: the tier and key GetParameter does not tell.
+  const policyStorage = policy ? await readParameterStorage(aws.ssm, parameter.name) : undefined;
+  const sharing = await policySharing(io, aws, change, policy, policyStorage);
+  if (sharing && change.tier !== 'Advanced') {
+    throw new CliError(
+      `--tier ${change.tier}: other accounts read the policy through ${sharing.label}, and RAM shares only Advanced parameters: push with --tier Advanced (the default), or with --share none to keep the set to this account`,
+    );
+  }
   const live = await readPrincipalSet(aws.ssm, parameter, set);
   let current: readonly string[] = [];
   let liveVersion: string | undefined;
@@ -292,14 +368,24 @@ async function applyChange(
   const after = new Set(accounts);
   const added = accounts.filter((a) => !before.has(a));
   const removed = current.filter((a) => !after.has(a));
-  if (exists && added.length === 0 && removed.length === 0 && !('failure' in live)) {
+  if (exists && added.length === 0 && removed.length === 0 && 'set' in live) {
     io.stdout.write(
       `No change: set ${set} (version ${liveVersion}) already holds the ${plural(accounts.length, 'account')} of ${source}.\n`,
     );
+    if (sharing) {
+      // A set pushed before it was shared (or with --share none) is shared as it stands.
+      const names = Array.from({ length: live.set.parts }, (_, i) =>
+        setPartName(parameter, set, live.set.version, i + 1),
+      );
+      const shared = await sharing.share([setManifestName(parameter, set), ...names]);
+      if (shared > 0) {
+        io.stdout.write(`Added its ${plural(shared, 'parameter')} to ${sharing.label}.\n`);
+      }
+    }
     return EXIT_OK;
   }
 
-  const storage = await setStorage(aws, parameter, set, change.tier);
+  const storage = await setStorage(aws, parameter, set, change.tier, policy, policyStorage);
   const region = await aws.ssm.config.region();
   io.stdout.write(
     [
@@ -307,7 +393,7 @@ async function applyChange(
       `  ${exists ? count(current.length) : 'new set'} → ${plural(accounts.length, 'account')}: +${count(added.length)} added, −${count(removed.length)} removed`,
       ...listed('+', added),
       ...listed('−', removed),
-      `Write a new version: ${storage.tier} tier, ${storage.type}; then commit it${exists ? ' and delete the older versions’ parts' : ''}.`,
+      `Write a new version: ${storage.tier} tier, ${storage.type}; ${sharing ? `add it to ${sharing.label}; ` : ''}then commit it${exists ? ' and delete the older versions’ parts' : ''}.`,
     ].join('\n') + '\n',
   );
 
@@ -329,6 +415,7 @@ async function applyChange(
     storage,
     now: io.now(),
     expectedManifestVersion,
+    ...(sharing ? { sharing } : {}),
     onPart: (written, total) => {
       if (total > 1 && (written % 10 === 0 || written === total)) {
         io.stderr.write(`[${written}/${total}] parts of set ${set} written\n`);
@@ -337,8 +424,9 @@ async function applyChange(
   });
   const { manifest } = result;
   io.stdout.write(
-    `Pushed set ${set}: version ${manifest.version}, ${plural(manifest.accounts, 'account')} in ${plural(manifest.parts, 'part')}${result.deletedParts ? `; deleted ${plural(result.deletedParts, 'part')} of older versions` : ''}. The guard applies it within seconds.\n`,
+    `Pushed set ${set}: version ${manifest.version}, ${plural(manifest.accounts, 'account')} in ${plural(manifest.parts, 'part')}${sharing ? `, shared through ${sharing.label}` : ''}${result.deletedParts ? `; deleted ${plural(result.deletedParts, 'part')} of older versions` : ''}. The guard applies it within seconds.\n`,
   );
+  if (result.cleanupProblem) io.stderr.write(formatProblem('warning', result.cleanupProblem));
   await noteIfUnused(io, aws, parameter, set);
   return EXIT_OK;
 }
@@ -353,6 +441,48 @@ function listed(sign: string, accounts: readonly string[]): string[] {
 }
 
 /**
+ * Where other accounts read the set, or undefined when only this account does: the share
+ * `--share` names, else every share of this account that holds the policy parameter (only an
+ * Advanced parameter can be in one: a Standard policy costs no RAM call).
+ */
+async function policySharing(
+  io: CliIo,
+  aws: AwsClients,
+  change: Change,
+  policy: LiveParameter | undefined,
+  policyStorage: ParameterStorage | undefined,
+): Promise<SetSharing | undefined> {
+  if (change.share === NO_SHARE) return undefined;
+  const policyArn = policy?.arn;
+  if (!policyArn) {
+    if (change.share) {
+      throw new CliError(
+        `--share: the policy parameter ${change.parameter.name} does not exist in this account and Region: the set is shared beside it (deploy the stack first)`,
+      );
+    }
+    return undefined;
+  }
+  let shares: PolicyShare[];
+  if (change.share) {
+    shares = [await namedShare(aws.ram, change.share)];
+  } else {
+    if (policyStorage?.tier !== 'Advanced') return undefined;
+    shares = await findPolicyShares(aws.ram, policyArn);
+    if (shares.length === 0) return undefined;
+  }
+  return setSharing(
+    aws.ram,
+    shares,
+    { arn: policyArn, key: change.parameter.key },
+    {
+      timeoutMs: change.shareWaitMs,
+      clock: realClock,
+      onWait: (note) => io.stderr.write(`${note}\n`),
+    },
+  );
+}
+
+/**
  * The set's parameters are stored as the policy's own (a SecureString policy's sets are
  * SecureStrings under its key), in the tier asked for; a manifest already Advanced stays so.
  */
@@ -361,10 +491,11 @@ async function setStorage(
   parameter: PolicyParameter,
   set: string,
   tier: Tier,
+  policy: LiveParameter | undefined,
+  policyStorage: ParameterStorage | undefined,
 ): Promise<SetStorage> {
-  const policy = await readPolicyParameter(aws.ssm, parameter.id);
   const type = policy?.type === 'SecureString' ? 'SecureString' : 'String';
-  const { keyId } = policy ? await readParameterStorage(aws.ssm, parameter.name) : {};
+  const keyId = policyStorage?.keyId;
   // SSM does not move a parameter from Advanced back to Standard.
   const manifest = await readParameterStorage(aws.ssm, setManifestName(parameter, set));
   return {

@@ -6,7 +6,7 @@
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pushPrincipalSet } from '../../cli/principal-sets';
+import { pushPrincipalSet, type SetSharing } from '../../cli/principal-sets';
 import { loadPolicy } from '../../core/policy-load';
 import { policyParameter } from '../../core/policy-parameter';
 import { runCli, scriptedStdin } from '../../local-aws/cli';
@@ -235,11 +235,7 @@ describe('sets push', () => {
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
     });
     const stale = ctx.fakes.ssm.parameter(MANIFEST)!.version;
-    const push = (
-      accountsToPush: string[],
-      expected: number | undefined,
-      beforeCommit?: () => Promise<void>,
-    ) =>
+    const push = (accountsToPush: string[], expected: number | undefined, sharing?: SetSharing) =>
       pushPrincipalSet(ssm, {
         parameter: policyParameter(NAME),
         set: 'gold',
@@ -247,13 +243,20 @@ describe('sets push', () => {
         storage: { tier: 'Advanced', type: 'String' },
         now: new Date(),
         expectedManifestVersion: expected,
-        ...(beforeCommit ? { beforeCommit } : {}),
+        ...(sharing ? { sharing } : {}),
       });
+    // Someone else commits while this push shares its parts (after its diff: manifest version 1).
+    const racing: SetSharing = {
+      label: 'a share',
+      share: async () => {
+        await push([GLOBEX], stale);
+        return 0;
+      },
+      unshare: async () => {},
+      sharedUnder: async () => [],
+    };
 
-    // Someone else commits while this push writes its parts (after its diff: manifest version 1).
-    await expect(
-      push([ACME], stale, async () => void (await push([GLOBEX], stale))),
-    ).rejects.toThrow(
+    await expect(push([ACME], stale, racing)).rejects.toThrow(
       /not pushed: set gold changed while this push was under way \(manifest version 1 → 2\)/,
     );
     ssm.destroy();
