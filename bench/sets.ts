@@ -12,7 +12,11 @@ import { setFlagsFromString } from 'node:v8';
 import { pushPrincipalSet } from '../cli/principal-sets';
 import { parsePolicy, type Policy, withPrincipalSets } from '../core/policy';
 import { type LoadedPolicy, loadPolicy } from '../core/policy-load';
-import { policyParameter, type Tier } from '../core/policy-parameter';
+import {
+  DEFAULT_POLICY_PARAMETER_NAME as NAME,
+  policyParameter,
+  type Tier,
+} from '../core/policy-parameter';
 import { FakeSsm } from '../local-aws/fakes/ssm';
 import { DENIED } from './accounts';
 import { decisionsPerSecond, SERVICE } from './policy';
@@ -21,7 +25,6 @@ import { median, round, seconds } from './stats';
 /** Parameter Store's default throughput, shared by the account and Region. */
 export const DEFAULT_SSM_TPS = 40;
 const ACCOUNTS = 100_000;
-const NAME = '/vpce-guard/policy';
 const REGION = 'us-east-1';
 
 export interface SetLoadResult {

@@ -19,7 +19,7 @@ import { aws_lambda as lambda, aws_lambda_nodejs as nodejs } from 'aws-cdk-lib';
 const GUARD_CODE_DIR = path.join(__dirname, '..', 'lambda');
 
 /** The guard's entry point (exports `handler`). */
-export const GUARD_ENTRY = path.join(GUARD_CODE_DIR, 'handler.ts');
+const GUARD_ENTRY = path.join(GUARD_CODE_DIR, 'handler.ts');
 
 /** The bundle's file: with its `handler` export, the function's handler is `index.handler`. */
 export const GUARD_BUNDLE_FILE = 'index.mjs';

@@ -42,3 +42,17 @@ export const MIN_RESERVED_CONCURRENCY =
 
 /** EventBridge's retries of a target it could not reach, within the event's maximum age. */
 export const EVENT_DELIVERY = { retryAttempts: 8, maxEventAge: Duration.hours(1) } as const;
+
+/**
+ * The retry queue: records wait up to 14 days (the SQS maximum) for an event source that is
+ * stuck or disabled. The guard counts their attempts itself (`maxAttempts`) and dead-letters
+ * them explicitly; the redrive (10 receives) is only the backstop for records that crash the
+ * function or whose deliveries are throttled (a throttled delivery counts as a receive).
+ */
+export const RETRY_QUEUE = { retentionPeriod: Duration.days(14), maxReceiveCount: 10 } as const;
+
+/**
+ * The hint queue: a hint is worth little after the next sweeps; 4 days (the SQS default)
+ * outlasts any outage of the guard. It goes to its dead-letter queue after 10 receives.
+ */
+export const HINT_QUEUE = { retentionPeriod: Duration.days(4), maxReceiveCount: 10 } as const;

@@ -34,7 +34,10 @@ export interface PolicyParameterProps {
   readonly initialPolicyFile?: string;
   /** Create it in the Advanced tier whatever its size: it is shared (AWS RAM shares no other). */
   readonly advancedTier?: boolean;
-  /** Retention of the logs of the function that creates the parameter. */
+  /**
+   * Retention of the logs of the function that creates the parameter: CDK's one provider
+   * function per stack, whose log group the stack's first PolicyParameter makes.
+   */
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -73,6 +76,9 @@ export class PolicyParameter extends Construct {
     logRetention: logs.RetentionDays,
   ) {
     const name = parameter.parameterName;
+    // The provider function is one per stack, and logs where the first guard's resource said:
+    // a second guard in the stack makes no log group of its own, which would stay empty.
+    const providerExists = Stack.of(this).node.tryFindChild(PROVIDER_ID) !== undefined;
     const putIfMissing: cr.AwsSdkCall = {
       service: 'SSM',
       action: 'putParameter',
@@ -106,20 +112,24 @@ export class PolicyParameter extends Construct {
       // The SDK bundled with the provider has PutParameter; fetching a newer one at deploy
       // time would need internet access from the provider function.
       installLatestAwsSdk: false,
-      logGroup: new logs.LogGroup(this, 'CreateIfMissingLogs', { retention: logRetention }),
+      logGroup: providerExists
+        ? undefined
+        : new logs.LogGroup(this, 'CreateIfMissingLogs', { retention: logRetention }),
     });
     acknowledgeProviderManagedPolicy(this);
     return resource;
   }
 }
 
+/** The construct ID of AwsCustomResource's provider function in its stack (a singleton). */
+const PROVIDER_ID = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
+
 /**
  * AwsCustomResource's provider is one function per stack, created by CDK with the managed
  * policy AWSLambdaBasicExecutionRole; the acknowledgement is scoped to that function's role.
  */
 function acknowledgeProviderManagedPolicy(scope: Construct): void {
-  const providerId = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
-  const provider = Stack.of(scope).node.findChild(providerId);
+  const provider = Stack.of(scope).node.findChild(PROVIDER_ID);
   Validations.of(provider.node.findChild('ServiceRole')).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     reason:

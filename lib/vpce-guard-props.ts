@@ -146,7 +146,8 @@ export interface VpceGuardProps {
   readonly alarmEmail?: string;
 
   /**
-   * Retention of the guard's logs (and of the policy-creating function's).
+   * Retention of the guard's logs (and of the policy-creating function's, which CDK makes one
+   * per stack: the first guard of a stack that creates its parameter sets it).
    *
    * @default logs.RetentionDays.THREE_MONTHS
    */

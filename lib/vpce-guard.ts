@@ -7,9 +7,10 @@
  * creates the policy parameter from an initial file without ever overwriting it.
  */
 import {
-  Duration,
+  ArnFormat,
   Stack,
   Token,
+  TokenComparison,
   aws_cloudwatch as cloudwatch,
   aws_dynamodb as dynamodb,
   aws_ec2 as ec2,
@@ -25,9 +26,11 @@ import {
 import { Construct } from 'constructs';
 import { DECISION_EVENT_DETAIL_TYPE, DECISION_EVENT_SOURCE } from '../core/decision-event';
 import { MetricName } from '../core/metric-names';
+import { DEFAULT_POLICY_PARAMETER_NAME } from '../core/policy-parameter';
 import { GuardAlarms } from './alarms';
 import { announcementTable } from './announcement-table';
 import { guardDashboard } from './dashboard';
+import { HINT_QUEUE, RETRY_QUEUE } from './delivery';
 import { GuardFunction } from './guard-function';
 import { guardMetric, unsuccessfulMetric } from './metrics';
 import { NotificationCleanup } from './notification-cleanup';
@@ -40,26 +43,13 @@ import { GuardTopics } from './topics';
 import { GuardTriggers, policyChangePattern } from './triggers';
 import { type GuardSettings, resolveSettings, type VpceGuardProps } from './vpce-guard-props';
 
-/**
- * Retry records wait up to 14 days (the SQS maximum) for an event source that is stuck or
- * disabled. The guard counts their attempts itself (`maxAttempts`) and dead-letters them
- * explicitly; the redrive is only the backstop for records that crash the function or whose
- * deliveries are throttled (a throttled delivery counts as a receive).
- */
-const RETRY_RETENTION = Duration.days(14);
-const RETRY_MAX_RECEIVE_COUNT = 10;
-/**
- * A hint is worth little after the next sweeps; 4 days (the SQS default) outlasts any outage
- * of the guard. It goes to its dead-letter queue when the guard failed on it 10 times.
- */
-const HINT_RETENTION = Duration.days(4);
-const HINT_MAX_RECEIVE_COUNT = 10;
-
 export class VpceGuard extends Construct {
   /** The `source` of the guard's decision events (docs/events.md). */
   static readonly DECISION_EVENT_SOURCE: string = DECISION_EVENT_SOURCE;
   /** The `detail-type` of the guard's decision events (docs/events.md). */
   static readonly DECISION_EVENT_DETAIL_TYPE: string = DECISION_EVENT_DETAIL_TYPE;
+  /** The policy parameter's name when `policyParameterName` is not given. */
+  static readonly DEFAULT_POLICY_PARAMETER_NAME: string = DEFAULT_POLICY_PARAMETER_NAME;
 
   /** The guard function. */
   readonly guardFunction: lambda.Function;
@@ -70,7 +60,7 @@ export class VpceGuard extends Construct {
    * feeds the guard in batches.
    */
   readonly hintQueue: sqs.Queue;
-  /** The hint queue's dead-letter queue: hints the guard failed on 10 times. */
+  /** The hint queue's dead-letter queue: hints the guard failed on (10 receives). */
   readonly hintDeadLetterQueue: sqs.Queue;
   /** Work the guard could not do yet; it feeds the guard. */
   readonly retryQueue: sqs.Queue;
@@ -137,14 +127,12 @@ export class VpceGuard extends Construct {
 
     this.deadLetterQueue = deadLetterQueue(this, 'RetryDeadLetterQueue');
     this.retryQueue = eventSourceQueue(this, 'RetryQueue', {
-      retentionPeriod: RETRY_RETENTION,
-      maxReceiveCount: RETRY_MAX_RECEIVE_COUNT,
+      ...RETRY_QUEUE,
       deadLetterQueue: this.deadLetterQueue,
     });
     this.hintDeadLetterQueue = deadLetterQueue(this, 'HintDeadLetterQueue');
     this.hintQueue = eventSourceQueue(this, 'HintQueue', {
-      retentionPeriod: HINT_RETENTION,
-      maxReceiveCount: HINT_MAX_RECEIVE_COUNT,
+      ...HINT_QUEUE,
       deadLetterQueue: this.hintDeadLetterQueue,
     });
     this.invocationFailureQueue = deadLetterQueue(
@@ -275,8 +263,14 @@ export class VpceGuard extends Construct {
    * A rule on the decision bus for the guard's decision events (docs/events.md), as CDK's
    * `onEvent` methods make them: `options.eventPattern` narrows the pattern (a `detail` of
    * `{ decision: ['reject'] }`, say), `options.target` receives the events.
+   *
+   * A rule lives in its bus's account and Region: for a `decisionEventBus` of another account
+   * or Region, make the rule in a stack there. This throws when the bus's ARN names another
+   * account or Region than the stack's; an environment-agnostic stack cannot tell, and would
+   * put the rule on the same-named bus of the account it is deployed to.
    */
   onDecision(id: string, options: events.OnEventOptions = {}): events.Rule {
+    this.checkDecisionBusIsLocal();
     const rule = new events.Rule(this, id, {
       description: options.description,
       ruleName: options.ruleName,
@@ -290,6 +284,27 @@ export class VpceGuard extends Construct {
     });
     if (options.target) rule.addTarget(options.target);
     return rule;
+  }
+
+  /**
+   * Throws when the decision bus is of another account or Region than the stack: CloudFormation
+   * would make a rule on the bus of that name in the stack's own account and Region.
+   */
+  private checkDecisionBusIsLocal(): void {
+    const stack = Stack.of(this);
+    const arn = this.decisionEventBus.eventBusArn;
+    const bus = stack.splitArn(arn, ArnFormat.SLASH_RESOURCE_NAME);
+    const sides = [
+      ['account', bus.account, stack.account],
+      ['Region', bus.region, stack.region],
+    ] as const;
+    for (const [what, theirs, ours] of sides) {
+      if (theirs && Token.compareStrings(theirs, ours) === TokenComparison.DIFFERENT) {
+        throw new Error(
+          `onDecision: decisionEventBus ${arn} is in ${what} ${theirs}, this stack in ${what} ${ours}: a rule can be made only on a bus of its own account and Region; make the rule in a stack there`,
+        );
+      }
+    }
   }
 
   /** One of the guard's metrics (namespace `VpceGuard`, dimension `service`), summed per 5 minutes. */

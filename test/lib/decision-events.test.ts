@@ -143,6 +143,42 @@ describe('onDecision', () => {
     expect(VpceGuard.DECISION_EVENT_DETAIL_TYPE).toBe('VPC Endpoint Connection Decision');
   });
 
+  test.each([
+    ['account', 'arn:aws:events:eu-west-1:999999999999:event-bus/central', 'account 999999999999'],
+    ['Region', 'arn:aws:events:us-east-1:111111111111:event-bus/central', 'Region us-east-1'],
+  ])(
+    'refuses a decision bus of another %s: the rule would land on a same-named bus of this one',
+    (_, arn, where) => {
+      const stack = new Stack(testApp(), 'Test', {
+        env: { account: '111111111111', region: 'eu-west-1' },
+      });
+      const guard = new VpceGuard(stack, 'Guard', {
+        initialPolicyFile: EXAMPLE_POLICY,
+        decisionEventBus: events.EventBus.fromEventBusArn(stack, 'Central', arn),
+      });
+      expect(() => guard.onDecision('Rejections')).toThrow(
+        `onDecision: decisionEventBus ${arn} is in ${where}, this stack in ${where.startsWith('account') ? 'account 111111111111' : 'Region eu-west-1'}: a rule can be made only on a bus of its own account and Region; make the rule in a stack there`,
+      );
+    },
+  );
+
+  test('takes a decision bus of its own account and Region by ARN', () => {
+    const stack = new Stack(testApp(), 'Test', {
+      env: { account: '111111111111', region: 'eu-west-1' },
+    });
+    const guard = new VpceGuard(stack, 'Guard', {
+      initialPolicyFile: EXAMPLE_POLICY,
+      decisionEventBus: events.EventBus.fromEventBusArn(
+        stack,
+        'Security',
+        'arn:aws:events:eu-west-1:111111111111:event-bus/security',
+      ),
+    });
+    const rule = guard.onDecision('All');
+    const properties = propertiesOf(stack, Template.fromStack(stack), rule.node.defaultChild);
+    expect(properties.EventBusName).toBe('security');
+  });
+
   test('without options, matches every decision event on the default bus', () => {
     const { stack, guard } = unsynthesized();
     const rule = guard.onDecision('All');

@@ -12,9 +12,16 @@ import { GUARD_BUNDLE_FILE, type GuardCode, locateGuardCode } from '../../lib/bu
 import { GuardFunction } from '../../lib/guard-function';
 import { ROOT, propertiesOf, testApp } from './helpers';
 
+/** The directories the tests made, removed after them. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** A fresh directory holding `files`. */
 function directoryWith(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpce-guard-code-'));
+  made.push(dir);
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
   return dir;
 }

@@ -1,6 +1,16 @@
 import * as fs from 'fs';
-import { Match } from 'aws-cdk-lib/assertions';
-import { EXAMPLE_POLICY, fixture, guardInStack, synthStack, tempFile } from './helpers';
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { VpceGuard } from '../../lib';
+import {
+  EXAMPLE_POLICY,
+  fixture,
+  guardInStack,
+  synthStack,
+  tempFile,
+  testApp,
+  type Json,
+} from './helpers';
 
 const CUSTOM_RESOURCE = 'Custom::VpceGuardPolicyParameter';
 
@@ -84,6 +94,29 @@ describe('the policy parameter created from the initial policy file', () => {
     const functionId = stack.getLogicalId(guard.guardFunction.node.defaultChild as never);
     const [customResourceId] = Object.keys(t.findResources(CUSTOM_RESOURCE));
     expect(t.toJSON().Resources[functionId].DependsOn).toContain(customResourceId);
+  });
+});
+
+describe('two guards in one stack', () => {
+  test('make one log group for the one provider function that creates both parameters', () => {
+    const stack = new Stack(testApp(), 'Shared');
+    new VpceGuard(stack, 'Production', { initialPolicyFile: EXAMPLE_POLICY });
+    new VpceGuard(stack, 'Partners', {
+      initialPolicyFile: EXAMPLE_POLICY,
+      policyParameterName: '/vpce-guard/partners',
+    });
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Json>;
+    const used = new Set(
+      Object.values(resources)
+        .filter((r) => r.Type === 'AWS::Lambda::Function')
+        .map((r) => r.Properties.LoggingConfig?.LogGroup?.Ref),
+    );
+    const logGroups = Object.keys(resources).filter(
+      (id) => resources[id].Type === 'AWS::Logs::LogGroup',
+    );
+    // Every log group is some function's: none is created to stay empty.
+    expect(logGroups.filter((id) => !used.has(id))).toEqual([]);
+    expect(Object.values(resources).filter((r) => r.Type === CUSTOM_RESOURCE)).toHaveLength(2);
   });
 });
 

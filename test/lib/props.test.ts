@@ -1,6 +1,6 @@
 import { Duration, type Stack, aws_ec2 as ec2, aws_kms as kms } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import type { VpceGuardProps } from '../../lib';
+import { VpceGuard, type VpceGuardProps } from '../../lib';
 import { EXAMPLE_POLICY, SERVICE_A, guardInStack } from './helpers';
 
 const created = { initialPolicyFile: EXAMPLE_POLICY };
@@ -116,6 +116,8 @@ describe('VpceGuard props', () => {
   test('default to every service, /vpce-guard/policy, a 5-minute sweep and the guard’s own defaults', () => {
     const { guard, template } = guardInStack();
     expect(guard.policyParameterName).toBe('/vpce-guard/policy');
+    // For every jsii language: free constants are TypeScript-only.
+    expect(VpceGuard.DEFAULT_POLICY_PARAMETER_NAME).toBe('/vpce-guard/policy');
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
