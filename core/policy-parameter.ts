@@ -128,14 +128,11 @@ function sameParameterName(parameter: PolicyParameter, name: string): boolean {
 }
 
 /**
- * Whether a Parameter Store Change of the parameter `name` concerns the policy `nameOrArn`
- * names: the policy itself, or a set's manifest (each set's commit point). Its parts are
- * written before the manifest names them, so their changes do not count.
+ * Whether a Parameter Store Change of the parameter `name` concerns the policy `parameter`:
+ * the policy itself, or a set's manifest (each set's commit point). Its parts are written
+ * before the manifest names them, so their changes do not count.
  */
-export function isPolicyChange(nameOrArn: string, name: string): boolean {
-  const parsed = parsePolicyParameter(nameOrArn);
-  if ('problem' in parsed) return false;
-  const { parameter } = parsed;
+export function isPolicyChange(parameter: PolicyParameter, name: string): boolean {
   return (
     sameParameterName(parameter, name) || `/${keyOf(name)}`.startsWith(setManifestPrefix(parameter))
   );

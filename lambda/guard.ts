@@ -27,16 +27,31 @@ import {
 } from '../core/reconcile';
 import { nextAttempt, type RetryRecord, retryRecordFor } from '../core/retry-record';
 import { DecisionJournal, type DecisionPublisher } from './decision-events';
-import { classifyEvent, type QueueMessage, type StackEvent, type Work } from './intake';
+import {
+  classifyEvent,
+  type IntakeSettings,
+  type QueueMessage,
+  type StackEvent,
+  type Work,
+} from './intake';
 import { PolicyUnavailableError } from './policy-problems';
 import type { PolicyLoad, PolicyStore } from './policy-store';
-import { reportHint, reportIgnored, reportService, reportUnwire, reportUpkeep } from './report';
+import {
+  reportHint,
+  reportIgnored,
+  reportService,
+  reportUnreadableHint,
+  reportUnwire,
+  reportUpkeep,
+} from './report';
 import { deadLetter, dispatchRetries, type RetryDeps, retryable } from './retries';
 import { logger } from './telemetry';
 import { type PermissionsCache, unwire, upkeep } from './upkeep';
 
 export interface GuardDeps extends RetryDeps {
   readonly config: GuardConfig;
+  /** What events are compared with, parsed once from `config` (intake.ts `intakeSettings`). */
+  readonly intake: IntakeSettings;
   readonly ec2: EC2Client;
   readonly policies: PolicyStore;
   readonly limiters: Readonly<Record<ChangeAction, TokenBucket>>;
@@ -107,7 +122,7 @@ async function handleWork(
   event: unknown,
   deps: GuardDeps,
 ): Promise<GuardSummary | SqsResponse | StackEventResponse> {
-  const intake = classifyEvent(event, deps.config.policyParameterName);
+  const intake = classifyEvent(event, deps.intake);
   if (intake.kind === 'queue') return handleQueueMessages(intake.messages, deps);
   if (intake.kind === 'stackEvent') return handleStackEvent(intake, deps);
   if (!isReconcileWork(intake)) {
@@ -171,6 +186,11 @@ async function handleQueueMessages(
     try {
       if (message.kind === 'retry') {
         await retry(message, policy, deps);
+      } else if (!message.fromRetryQueue) {
+        // Not the guard's to dead-letter: back to its queue (the hint queue), whose redrive
+        // moves it to its own dead-letter queue after 10 receives.
+        reportUnreadableHint(message);
+        failed(message.messageId);
       } else {
         logger.error('Unreadable retry record', {
           messageId: message.messageId,

@@ -19,6 +19,7 @@ import { abortAtDeadline, retrySettings } from '../core/sdk-deadline';
 import { Announcements } from './announcements';
 import { DecisionPublisher } from './decision-events';
 import { type GuardDeps, handleEvent } from './guard';
+import { intakeSettings } from './intake';
 import { reportPolicyProblem } from './policy-problems';
 import { PolicyStore } from './policy-store';
 import { logger, metrics } from './telemetry';
@@ -52,6 +53,7 @@ const ssm = abortAtDeadline(
 );
 const deps: GuardDeps = {
   config,
+  intake: intakeSettings(config),
   ec2: abortAtDeadline(new EC2Client(retrySettings(EC2_MAX_ATTEMPTS, work)), work),
   sqs: abortAtDeadline(new SQSClient(retrySettings(DEFAULT_ATTEMPTS, finish)), finish),
   policies: new PolicyStore(

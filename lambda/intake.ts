@@ -7,9 +7,9 @@
  * beyond the shape of an ID, so a forged event can at worst make the guard re-read the truth
  * from EC2.
  */
-import { NOTIFICATION_CLEANUP_RESOURCE_TYPE } from '../core/contract';
+import { type GuardConfig, NOTIFICATION_CLEANUP_RESOURCE_TYPE } from '../core/contract';
 import { ENDPOINT_ID_SOURCE, isServiceId, SERVICE_ID_SHAPE, SERVICE_ID_SOURCE } from '../core/ids';
-import { isPolicyChange } from '../core/policy-parameter';
+import { isPolicyChange, type PolicyParameter, policyParameter } from '../core/policy-parameter';
 import { type RetryRecord, retryRecordFrom } from '../core/retry-record';
 
 /** A connection request may be waiting on these services. */
@@ -63,8 +63,41 @@ export type Work =
 export type QueueMessage = { readonly messageId: string; readonly body: string } & (
   | { readonly kind: 'work'; readonly work: Work }
   | { readonly kind: 'retry'; readonly record: RetryRecord }
-  | { readonly kind: 'unreadable'; readonly problem: string }
+  | {
+      readonly kind: 'unreadable';
+      readonly problem: string;
+      /**
+       * Whether it came from the guard's retry queue (its event source ARN names it), whose
+       * unreadable records the guard dead-letters; anything else goes back to its own queue.
+       */
+      readonly fromRetryQueue: boolean;
+    }
 );
+
+/** What the intake compares events with, parsed once from the guard's configuration. */
+export interface IntakeSettings {
+  /** A Parameter Store Change of this parameter, or of one of its sets' manifests, reloads it. */
+  readonly policy: PolicyParameter;
+  /** The retry queue, as `<account>/<name>`. */
+  readonly retryQueue: string;
+}
+
+export function intakeSettings(
+  config: Pick<GuardConfig, 'policyParameterName' | 'retryQueueUrl'>,
+): IntakeSettings {
+  // `https://sqs.<region>.amazonaws.com/<account>/<name>`: the path names the queue.
+  const path = new URL(config.retryQueueUrl).pathname.split('/').filter(Boolean);
+  return { policy: policyParameter(config.policyParameterName), retryQueue: path.join('/') };
+}
+
+/** `arn:<partition>:sqs:<region>:<account>:<name>` as `<account>/<name>`. */
+function queueOfArn(arn: unknown): string | undefined {
+  if (typeof arn !== 'string') return undefined;
+  const [prefix, , service, , account, name] = arn.split(':');
+  return prefix === 'arn' && service === 'sqs' && account && name
+    ? `${account}/${name}`
+    : undefined;
+}
 
 /** An event: one trigger, or a batch of messages from the guard's queues. */
 export type Intake = Work | { readonly kind: 'queue'; readonly messages: readonly QueueMessage[] };
@@ -88,24 +121,26 @@ const PRIVATELINK_SERVICE_NAME = new RegExp(
 );
 
 /** Classifies an event. Throws only for a manual invocation with a malformed request. */
-export function classifyEvent(event: unknown, policyParameterName: string): Intake {
+export function classifyEvent(event: unknown, settings: IntakeSettings): Intake {
   if (!isObject(event)) return unknown(event);
-  if (Array.isArray(event.Records)) return classifyRecords(event.Records, policyParameterName);
+  if (Array.isArray(event.Records)) return classifyRecords(event.Records, settings);
   if ('reconcile' in event) return manualRequest(event.reconcile);
   if (typeof event.RequestType === 'string' && typeof event.StackId === 'string')
     return stackEvent(event);
-  if (typeof event['detail-type'] === 'string') return eventBridgeWork(event, policyParameterName);
+  if (typeof event['detail-type'] === 'string') return eventBridgeWork(event, settings);
   return unknown(event);
 }
 
-function classifyRecords(records: unknown[], policyParameterName: string): Intake {
+function classifyRecords(records: unknown[], settings: IntakeSettings): Intake {
   const first = records[0];
   if (!isObject(first)) return unknown({ Records: records });
   if (first.eventSource === 'aws:sqs') {
     if (!records.every(isSqsRecord)) return unknown(first);
     return {
       kind: 'queue',
-      messages: records.map((r) => queueMessage(r.messageId, r.body, policyParameterName)),
+      messages: records.map((r) =>
+        queueMessage(r, queueOfArn(r.eventSourceARN) === settings.retryQueue, settings),
+      ),
     };
   }
   if (first.EventSource === 'aws:sns') {
@@ -118,7 +153,9 @@ function classifyRecords(records: unknown[], policyParameterName: string): Intak
   return unknown(first);
 }
 
-function isSqsRecord(record: unknown): record is { messageId: string; body: string } {
+function isSqsRecord(
+  record: unknown,
+): record is { messageId: string; body: string; eventSourceARN?: unknown } {
   return (
     isObject(record) &&
     record.eventSource === 'aws:sqs' &&
@@ -128,23 +165,28 @@ function isSqsRecord(record: unknown): record is { messageId: string; body: stri
 }
 
 /** Parses a queued body once and says what it is. */
-function queueMessage(messageId: string, body: string, policyParameterName: string): QueueMessage {
+function queueMessage(
+  { messageId, body }: { messageId: string; body: string },
+  fromRetryQueue: boolean,
+  settings: IntakeSettings,
+): QueueMessage {
   let value: unknown;
   try {
     value = JSON.parse(body);
   } catch {
-    return { messageId, body, kind: 'unreadable', problem: 'the message body is not JSON' };
+    const problem = 'the message body is not JSON';
+    return { messageId, body, kind: 'unreadable', problem, fromRetryQueue };
   }
   if (isObject(value) && value.Type === 'Notification' && typeof value.Message === 'string') {
     return { messageId, body, kind: 'work', work: notificationHint(value.Message) };
   }
   if (isObject(value) && typeof value['detail-type'] === 'string') {
-    return { messageId, body, kind: 'work', work: eventBridgeWork(value, policyParameterName) };
+    return { messageId, body, kind: 'work', work: eventBridgeWork(value, settings) };
   }
   const retry = retryRecordFrom(value);
   return retry.ok
     ? { messageId, body, kind: 'retry', record: retry.record }
-    : { messageId, body, kind: 'unreadable', problem: retry.error };
+    : { messageId, body, kind: 'unreadable', problem: retry.error, fromRetryQueue };
 }
 
 /** The notification body's format is not documented: every ID it contains is a hint. */
@@ -172,14 +214,14 @@ function manualRequest(reconcile: unknown): Work {
   return { kind: 'manual', serviceIds: [...new Set(reconcile as string[])] };
 }
 
-function eventBridgeWork(event: Record<string, unknown>, policyParameterName: string): Work {
+function eventBridgeWork(event: Record<string, unknown>, settings: IntakeSettings): Work {
   const detailType = event['detail-type'];
   const detail = isObject(event.detail) ? event.detail : {};
   if (detailType === 'Scheduled Event' && event.source === 'aws.events')
     return { kind: 'sweep', source: 'schedule' };
 
   if (detailType === 'Parameter Store Change' && event.source === 'aws.ssm') {
-    return typeof detail.name === 'string' && isPolicyChange(policyParameterName, detail.name)
+    return typeof detail.name === 'string' && isPolicyChange(settings.policy, detail.name)
       ? { kind: 'policyChanged' }
       : {
           kind: 'ignored',

@@ -4,7 +4,7 @@
  */
 import { MetricName } from '../core/metric-names';
 import type { Outcome, ServiceReport } from '../core/reconcile';
-import type { Hint, Work } from './intake';
+import type { Hint, QueueMessage, Work } from './intake';
 import { count, gauge, logger } from './telemetry';
 import type { UnwireReport, UpkeepFailure, UpkeepReport } from './upkeep';
 
@@ -23,6 +23,18 @@ export function reportIgnored(work: Extract<Work, { kind: 'ignored' | 'unknown' 
   } else {
     logger.info('Ignoring an event that does not concern the guard', { why: work.why });
   }
+}
+
+/** A message on the hint queue that is no hint: it goes back to its queue, for its DLQ. */
+export function reportUnreadableHint(message: Extract<QueueMessage, { kind: 'unreadable' }>): void {
+  logger.warn(
+    'Unreadable message on the hint queue; SQS will deliver it again, then dead-letter it',
+    {
+      messageId: message.messageId,
+      problem: message.problem,
+    },
+  );
+  count(MetricName.UNKNOWN_TRIGGER, 1);
 }
 
 /** Logs every decision and failure of one service's reconcile, and counts its outcomes. */

@@ -2,6 +2,7 @@ import {
   isPolicyChange,
   parameterRegion,
   parsePolicyParameter,
+  policyParameter,
   policyParameterProblem,
   setManifestId,
   setManifestName,
@@ -125,8 +126,8 @@ describe('principal sets live under the policy’s path', () => {
     ['/vpce-guard/policy2', false],
     ['/vpce-guard/policy/other', false],
   ])('a change of %s concerns the policy: %s', (name, expected) => {
-    expect(isPolicyChange('/vpce-guard/policy', name)).toBe(expected);
-    expect(isPolicyChange(ARN, name)).toBe(expected);
+    expect(isPolicyChange(policyParameter('/vpce-guard/policy'), name)).toBe(expected);
+    expect(isPolicyChange(policyParameter(ARN), name)).toBe(expected);
   });
 });
 

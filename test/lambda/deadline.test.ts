@@ -23,6 +23,7 @@ import { type AwsFakes, startAwsFakes } from '../../local-aws/fakes';
 import { Announcements } from '../../lambda/announcements';
 import { DecisionPublisher } from '../../lambda/decision-events';
 import { type GuardDeps, handleEvent } from '../../lambda/guard';
+import { intakeSettings } from '../../lambda/intake';
 import { reportPolicyProblem } from '../../lambda/policy-problems';
 import { PolicyStore } from '../../lambda/policy-store';
 import { logger, metrics } from '../../lambda/telemetry';
@@ -82,17 +83,19 @@ function guardDeps(clock: Clock, config: Partial<GuardConfig>, ec2Url = fakes.ec
       deadline,
     ),
   );
+  const guardConfig: GuardConfig = {
+    policyParameterName: PARAMETER,
+    retryQueueUrl: fakes.sqs.createQueue('vpce-guard-retry'),
+    deadLetterQueueUrl: fakes.sqs.createQueue('vpce-guard-retry-dlq'),
+    policyCacheSeconds: 60,
+    rejectBatchSize: 50,
+    maxAttempts: 5,
+    region: REGION,
+    ...config,
+  };
   const deps: GuardDeps = {
-    config: {
-      policyParameterName: PARAMETER,
-      retryQueueUrl: fakes.sqs.createQueue('vpce-guard-retry'),
-      deadLetterQueueUrl: fakes.sqs.createQueue('vpce-guard-retry-dlq'),
-      policyCacheSeconds: 60,
-      rejectBatchSize: 50,
-      maxAttempts: 5,
-      region: REGION,
-      ...config,
-    },
+    config: guardConfig,
+    intake: intakeSettings(guardConfig),
     ec2: made(
       abortAtDeadline(
         new EC2Client({ ...endpoint(ec2Url), ...retrySettings(EC2_MAX_ATTEMPTS, deadline) }),

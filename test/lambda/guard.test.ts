@@ -20,6 +20,7 @@ import {
   DLQ_URL,
   eventBridgeEvent,
   harness,
+  hintQueueEvent,
   parameterChange,
   POLICY,
   POLICY_PARAMETER,
@@ -1024,6 +1025,30 @@ describe('queued hints', () => {
     ).resolves.toEqual({
       batchItemFailures: [{ itemIdentifier: 'msg-0' }, { itemIdentifier: 'msg-1' }],
     });
+  });
+
+  test('junk on the hint queue goes back to it, for its own dead-letter queue: never to the retry DLQ', async () => {
+    const pending = connection(DENIED);
+    const h = harness({ connections: [pending] });
+
+    const response = await h.run(
+      hintQueueEvent(['not json', '{"some": "thing"}', snsEnvelope(SERVICE_A)]),
+    );
+
+    // SQS delivers them again; after 10 receives the hint queue's redrive moves them.
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'hint-0' }, { itemIdentifier: 'hint-1' }],
+    });
+    expect(h.sent(DLQ_URL)).toEqual([]);
+    expect(metricTotal('RetriesDeadLettered')).toBe(0);
+    expect(metricTotal('UnknownTrigger')).toBe(2);
+    expect(logError).not.toHaveBeenCalledWith('Unreadable retry record', expect.anything());
+    expect(logWarn).toHaveBeenCalledWith(
+      'Unreadable message on the hint queue; SQS will deliver it again, then dead-letter it',
+      expect.objectContaining({ messageId: 'hint-0', problem: 'the message body is not JSON' }),
+    );
+    // The good hint in the batch is settled.
+    expect(h.stateOf(pending.VpcEndpointId)).toBe('rejected');
   });
 
   test('an unknown EventBridge event on the queue is counted, not retried', async () => {

@@ -29,6 +29,7 @@ import type { DecisionEventDetail } from '../../core/decision-event';
 import { Announcements } from '../../lambda/announcements';
 import { DecisionPublisher } from '../../lambda/decision-events';
 import { CLEANUP_PHYSICAL_ID, type GuardDeps, handleEvent } from '../../lambda/guard';
+import { intakeSettings } from '../../lambda/intake';
 import { reportPolicyProblem } from '../../lambda/policy-problems';
 import { PolicyStore } from '../../lambda/policy-store';
 import { mutatingLimiters, wiringLimiter } from '../../core/rate-limiter';
@@ -176,6 +177,7 @@ export function harness(options: HarnessOptions = {}) {
   };
   const deps: GuardDeps = {
     config,
+    intake: intakeSettings(config),
     ec2: new EC2Client({ region: REGION }),
     sqs: new SQSClient({ region: REGION }),
     policies: new PolicyStore(
@@ -290,6 +292,10 @@ export const stackEvent = (
 /** Messages of the retry queue, as its event source delivers them: `msg-0`, `msg-1`, … */
 export const sqsEvent = (bodies: string[]) =>
   events.sqsEvent(bodies, 'vpce-guard-retry', at('msg-'));
+
+/** Messages of the hint queue, as its event source delivers them: `hint-0`, `hint-1`, … */
+export const hintQueueEvent = (bodies: string[]) =>
+  events.sqsEvent(bodies, 'vpce-guard-hints', at('hint-'));
 
 export function retryBody(overrides: Record<string, unknown> = {}): string {
   return JSON.stringify({

@@ -1,9 +1,11 @@
-import { classifyEvent } from '../../lambda/intake';
+import { classifyEvent, intakeSettings } from '../../lambda/intake';
 import {
   createVpcEndpointEvent,
+  hintQueueEvent,
   POLICY_PARAMETER,
   parameterChange,
   retryBody,
+  RETRY_QUEUE_URL,
   serviceCreatedEvent,
   snsEnvelope,
   snsEvent,
@@ -11,7 +13,9 @@ import {
   stackEvent,
 } from './harness';
 
-const parse = (event: unknown) => classifyEvent(event, POLICY_PARAMETER);
+const settings = (policyParameterName = POLICY_PARAMETER) =>
+  intakeSettings({ policyParameterName, retryQueueUrl: RETRY_QUEUE_URL });
+const parse = (event: unknown) => classifyEvent(event, settings());
 
 describe('classifyEvent', () => {
   test('takes every service and endpoint ID out of a notification body, whatever its format', () => {
@@ -93,15 +97,37 @@ describe('classifyEvent', () => {
           body: 'not json',
           kind: 'unreadable',
           problem: 'the message body is not JSON',
+          fromRetryQueue: true,
         },
         {
           messageId: 'msg-4',
           body: '{}',
           kind: 'unreadable',
           problem: 'type is undefined, expected "vpce-guard/retry"',
+          fromRetryQueue: true,
         },
       ],
     });
+  });
+
+  test('an unreadable body is the retry queue’s only when its event source ARN names that queue', () => {
+    const from = (queueArn: string) => {
+      const event = sqsEvent(['not json']);
+      const records = event.Records.map((r) => ({ ...r, eventSourceARN: queueArn }));
+      return parse({ Records: records });
+    };
+    const unreadable = (fromRetryQueue: boolean) => ({
+      messages: [expect.objectContaining({ kind: 'unreadable', fromRetryQueue })],
+    });
+    expect(from('arn:aws:sqs:eu-west-1:123456789012:vpce-guard-retry')).toMatchObject(
+      unreadable(true),
+    );
+    expect(parse(hintQueueEvent(['not json']))).toMatchObject(unreadable(false));
+    // Another account's queue of the same name, or no ARN at all, is not the guard's.
+    expect(from('arn:aws:sqs:eu-west-1:999988887777:vpce-guard-retry')).toMatchObject(
+      unreadable(false),
+    );
+    expect(from('vpce-guard-retry')).toMatchObject(unreadable(false));
   });
 
   test('a mix of SQS and other records is unknown, not half-processed', () => {
@@ -185,6 +211,6 @@ describe('a Parameter Store Change is the policy’s when it names the policy or
     ],
     ['another policy’s set', POLICY_PARAMETER, '/other/policy/sets/gold', 'ignored'],
   ])('%s', (_case, configured, changed, kind) => {
-    expect(classifyEvent(parameterChange(changed), configured)).toMatchObject({ kind });
+    expect(classifyEvent(parameterChange(changed), settings(configured))).toMatchObject({ kind });
   });
 });
