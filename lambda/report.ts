@@ -192,6 +192,8 @@ export function reportUpkeep(report: UpkeepReport): void {
     openToEveryone: posture.openToEveryone,
     permissionsNotReadYet: posture.permissionsUnknown.length,
   });
+  // Levels, graphed and alarmed as a Maximum: only a sweep of every service measures them.
+  if (report.partial) return;
   gauge(MetricName.SERVICES_PROTECTED, services.length);
   gauge(MetricName.SERVICES_ACCEPTING_AUTOMATICALLY, posture.acceptingAutomatically.length);
   gauge(MetricName.SERVICES_OPEN_TO_EVERYONE, posture.openToEveryone.length);

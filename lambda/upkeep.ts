@@ -126,6 +126,11 @@ export interface PostureReport {
 }
 
 export interface UpkeepReport {
+  /**
+   * Only some services were upkept (new ones): what it found is no level of the account's, so
+   * it is reported without the gauges a sweep emits.
+   */
+  readonly partial?: boolean;
   /** The invocation's deadline came first: what was not done waits for the next sweep. */
   readonly outOfTime?: boolean;
   /** The protected services found; absent when they could not be listed. */
@@ -197,6 +202,7 @@ export async function upkeep(deps: UpkeepDeps, only?: readonly string[]): Promis
   };
   const outOfTime = !inTime() || failures.outOfTime;
   return {
+    ...(only ? { partial: true } : {}),
     ...(outOfTime ? { outOfTime } : {}),
     services,
     notFound,

@@ -324,6 +324,24 @@ describe('a new service', () => {
     });
   });
 
+  test("emits no posture gauges: they are the account's levels, which only a sweep measures", async () => {
+    const NEW = 'vpce-svc-0bbbbbbbbbbbbbbb2';
+    const h = protectingAll({ ownedServices: [SERVICE_A, SERVICE_B] });
+    h.model.addService(NEW, { acceptanceRequired: false });
+
+    await h.run(sqsEvent([JSON.stringify(serviceCreatedEvent({ serviceId: NEW }))]));
+
+    // Graphed and alarmed as a Maximum: one service's "1" would read as the account's level.
+    expect(metricValues('ServicesProtected')).toEqual([]);
+    expect(metricValues('ServicesAcceptingAutomatically')).toEqual([]);
+    expect(metricValues('ServicesOpenToEveryone')).toEqual([]);
+    // Its own posture is still said at once.
+    expect(logWarn).toHaveBeenCalledWith(
+      'Service accepts connection requests itself: the guard cannot reject them',
+      { serviceId: NEW, acceptanceRequired: false },
+    );
+  });
+
   test('is not protected when protectedServiceIds does not list it: logged, not touched', async () => {
     const NEW = 'vpce-svc-0bbbbbbbbbbbbbbb2';
     const h = harness({
