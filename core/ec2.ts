@@ -171,10 +171,11 @@ export async function changeConnections(
       ? new RejectVpcEndpointConnectionsCommand(input)
       : new AcceptVpcEndpointConnectionsCommand(input),
   );
-  return (output.Unsuccessful ?? []).map((item) => toEndpointError(item));
+  return (output.Unsuccessful ?? []).map(toEndpointError);
 }
 
-function toEndpointError(item: UnsuccessfulItem): EndpointError {
+/** An `Unsuccessful` entry of a Reject, Accept or Delete call, as the guard reports it. */
+export function toEndpointError(item: UnsuccessfulItem): EndpointError {
   return {
     endpointId: item.ResourceId ?? 'unknown',
     code: item.Error?.Code ?? 'Unknown',

@@ -14,7 +14,7 @@ import {
   type EC2Client,
   type Filter,
 } from '@aws-sdk/client-ec2';
-import { chunk, type EndpointError } from './ec2';
+import { chunk, type EndpointError, toEndpointError } from './ec2';
 
 /** The event of a consumer asking to connect: the one the guard needs to hear of. */
 export const CONNECT_EVENT = 'Connect';
@@ -101,28 +101,50 @@ export async function createConnectNotification(
   return output.ConnectionNotification?.ConnectionNotificationId;
 }
 
+/** What deleting notifications did. */
+export interface DeleteResult {
+  /** Deleted, or found deleted already (by another sweep: as good as deleted). */
+  readonly deleted: readonly string[];
+  /** What EC2 could not delete, with its error (`endpointId` holds the notification's ID). */
+  readonly failed: readonly EndpointError[];
+  /** Not attempted: `beforeCall` said no. */
+  readonly left: readonly string[];
+}
+
 /**
- * Deletes notifications by ID, in batches. What EC2 could not delete comes back in
- * `Unsuccessful` inside a successful answer, so it is returned, not thrown.
+ * Whether EC2 could not delete a notification because it no longer exists. The code is not
+ * documented; a code that contains `NotFound` is taken to mean so.
+ */
+function alreadyDeleted(entry: EndpointError): boolean {
+  return /NotFound/i.test(entry.code);
+}
+
+/**
+ * Deletes notifications by ID, in calls of DELETE_BATCH; `beforeCall` is awaited before each
+ * call (to wait for a request token) and stops the deletion when it answers false. What EC2
+ * could not delete comes back in `Unsuccessful` inside a successful answer, so it is returned,
+ * not thrown; a failed call throws.
  */
 export async function deleteNotifications(
   ec2: EC2Client,
   notificationIds: readonly string[],
-): Promise<EndpointError[]> {
-  const unsuccessful: EndpointError[] = [];
-  for (const ids of chunk(notificationIds, DELETE_BATCH)) {
+  beforeCall: () => Promise<boolean> = async () => true,
+): Promise<DeleteResult> {
+  const deleted: string[] = [];
+  const failed: EndpointError[] = [];
+  const batches = chunk(notificationIds, DELETE_BATCH);
+  for (const [index, ids] of batches.entries()) {
+    if (!(await beforeCall())) return { deleted, failed, left: batches.slice(index).flat() };
     const output = await ec2.send(
       new DeleteVpcEndpointConnectionNotificationsCommand({ ConnectionNotificationIds: ids }),
     );
-    for (const item of output.Unsuccessful ?? []) {
-      unsuccessful.push({
-        endpointId: item.ResourceId ?? 'unknown',
-        code: item.Error?.Code ?? 'Unknown',
-        message: item.Error?.Message ?? 'EC2 gave no message',
-      });
-    }
+    const unsuccessful = (output.Unsuccessful ?? []).map(toEndpointError);
+    const notDeleted = unsuccessful.filter((u) => !alreadyDeleted(u));
+    const kept = new Set(notDeleted.map((u) => u.endpointId));
+    deleted.push(...ids.filter((id) => !kept.has(id)));
+    failed.push(...notDeleted);
   }
-  return unsuccessful;
+  return { deleted, failed, left: [] };
 }
 
 /**

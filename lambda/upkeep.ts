@@ -250,12 +250,14 @@ async function wire(
   }
 
   const removed: string[] = [];
-  if (plan.surplus.length > 0 && (await tokenInTime(deps.wiringLimiter, deadline))) {
+  if (plan.surplus.length > 0) {
     try {
-      const unsuccessful = await deleteNotifications(deps.ec2, plan.surplus);
-      const kept = new Set(unsuccessful.map((u) => u.endpointId));
-      removed.push(...plan.surplus.filter((id) => !kept.has(id)));
-      for (const u of unsuccessful) {
+      // A token per call: a Delete takes up to 25 IDs, and each call draws on EC2's bucket.
+      const result = await deleteNotifications(deps.ec2, plan.surplus, () =>
+        tokenInTime(deps.wiringLimiter, deadline),
+      );
+      removed.push(...result.deleted);
+      for (const u of result.failed) {
         failures.list.push({
           step: 'delete',
           error: { code: u.code, message: `${u.endpointId}: ${u.message}` },
@@ -308,17 +310,14 @@ export async function unwire(deps: UpkeepDeps): Promise<UnwireReport> {
     const ids = (await describeTopicNotifications(deps.ec2, topicArn))
       .filter((n) => n.serviceId && (!listed || listed.includes(n.serviceId)))
       .map((n) => n.notificationId);
-    const unsuccessful = ids.length > 0 ? await deleteNotifications(deps.ec2, ids) : [];
-    // A notification deleted meanwhile is as good as deleted.
-    const left = unsuccessful.filter((u) => !/NotFound/i.test(u.code));
-    for (const u of left) {
+    const { deleted, failed } = await deleteNotifications(deps.ec2, ids);
+    for (const u of failed) {
       failures.push({
         step: 'delete',
         error: { code: u.code, message: `${u.endpointId}: ${u.message}` },
       });
     }
-    const kept = new Set(left.map((u) => u.endpointId));
-    return { topicArn, deleted: ids.filter((id) => !kept.has(id)), failures };
+    return { topicArn, deleted, failures };
   } catch (error) {
     failures.push({ step: 'delete', error: toApiError(error) });
     return { topicArn, deleted: [], failures };

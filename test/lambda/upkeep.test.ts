@@ -185,6 +185,48 @@ describe('wiring', () => {
     expect(toTopic(h).map((n) => n.ConnectionNotificationId)).toEqual([ids[0]]);
   });
 
+  test('a surplus notification another sweep deleted first is as good as deleted: no wiring failure', async () => {
+    const h = protectingAll({ ownedServices: [SERVICE_A] });
+    const [, second] = [
+      h.model.addNotification({ serviceId: SERVICE_A, topicArn: TOPIC_ARN }),
+      h.model.addNotification({ serviceId: SERVICE_A, topicArn: TOPIC_ARN }),
+    ].sort();
+    // Another container's sweep deletes the surplus between this one's read and its Delete.
+    h.ec2.on(DescribeVpcEndpointConnectionNotificationsCommand).callsFake((input) => {
+      const answer = h.model.describeNotifications(input);
+      h.model.deleteNotifications({ ConnectionNotificationIds: [second!] });
+      return answer;
+    });
+
+    await h.run(scheduledEvent());
+
+    expect(h.ec2).toHaveReceivedCommandWith(DeleteVpcEndpointConnectionNotificationsCommand, {
+      ConnectionNotificationIds: [second],
+    });
+    expect(metricValues('NotificationWiringFailed')).toEqual([]);
+    expect(logError).not.toHaveBeenCalledWith(
+      'Could not wire the connection notifications; the next sweep tries again',
+      expect.anything(),
+    );
+    expect(logInfo).toHaveBeenCalledWith('Duplicate connection notifications removed', {
+      notificationIds: [second],
+    });
+  });
+
+  test('each Delete call waits for a token of its own: 30 surplus notifications, two calls, two tokens', async () => {
+    const h = protectingAll({ ownedServices: [SERVICE_A] });
+    for (let i = 0; i < 31; i++) {
+      h.model.addNotification({ serviceId: SERVICE_A, topicArn: TOPIC_ARN });
+    }
+    const take = jest.spyOn(h.deps.wiringLimiter, 'take');
+
+    await h.run(scheduledEvent());
+
+    expect(h.ec2).toHaveReceivedCommandTimes(DeleteVpcEndpointConnectionNotificationsCommand, 2);
+    expect(take).toHaveBeenCalledTimes(2);
+    expect(toTopic(h)).toHaveLength(1);
+  });
+
   test('services the stack wires keep theirs: the guard fills a gap, never deletes one of theirs', async () => {
     const h = harness({
       config: { protectedServiceIds: [SERVICE_A, SERVICE_B], notificationTopicArn: TOPIC_ARN },
