@@ -63,6 +63,11 @@ export interface SetWrite {
    */
   readonly expectedManifestVersion: number | undefined;
   /**
+   * The manifest's tier before this push. Only an Advanced manifest can join a share before
+   * the commit; a Standard one does right after it, once the commit made it Advanced.
+   */
+  readonly liveManifestTier?: Tier;
+  /**
    * Where else the set must be readable: the policy's RAM share, for guards in other accounts
    * (docs/fleet.md#principal-sets-across-accounts). Absent: this account only.
    */
@@ -142,10 +147,11 @@ export async function pushPrincipalSet(ssm: SSMClient, write: SetWrite): Promise
     write.onPart?.(i + 1, partNames.length);
   }
   const untouched = isNew ? `set ${set} still does not exist` : 'the old version stays in force';
+  // An existing manifest that an earlier push left unshared is shared now too, if it can be.
+  const manifestFirst = !isNew && write.liveManifestTier === 'Advanced';
   if (sharing) {
     try {
-      // An existing manifest that an earlier push left unshared is shared now too.
-      await sharing.share(isNew ? partNames : [...partNames, manifestName]);
+      await sharing.share(manifestFirst ? [...partNames, manifestName] : partNames);
     } catch (error) {
       const removal = await removeWritten(ssm, sharing, partNames);
       throw new CliError(
@@ -167,13 +173,19 @@ export async function pushPrincipalSet(ssm: SSMClient, write: SetWrite): Promise
     tier: storage.manifestTier ?? storage.tier,
     description: `vpce-guard principal set ${set}: edit it with vpce-guard sets; deploys never write it`,
   });
-  if (sharing && isNew) {
+  if (sharing && !manifestFirst) {
     // A new set's manifest can be shared only once it exists, and writing it is the commit.
     // No policy names the set yet (policy push refuses one that names a missing set), so no
-    // guard reads it before it is shared; if it cannot be, the set is removed again.
+    // guard reads it before it is shared; if it cannot be, the set is removed again. A
+    // Standard manifest could not be shared before, so no other account read it either.
     try {
       await sharing.share([manifestName]);
     } catch (error) {
+      if (!isNew) {
+        throw new CliError(
+          `pushed set ${set} version ${version} in this account, but ${reason(error)}. Guards in other accounts still cannot read the set (its manifest was Standard until this push): once that is fixed, push the same list again, which shares the set as it stands; the older versions' parts are deleted by the next push`,
+        );
+      }
       const removal = await removeWritten(ssm, sharing, [manifestName, ...partNames]);
       throw new CliError(
         `not pushed: ${reason(error)}. The new set ${set} was removed again: ${removal.done}`,

@@ -363,12 +363,20 @@ async function applyChange(
     expectedManifestVersion = live.manifestVersion;
   }
   const exists = !('missing' in live);
+  const manifestName = setManifestName(parameter, set);
+  // DescribeParameters: SSM does not move a manifest from Advanced back to Standard, and RAM
+  // shares only Advanced ones.
+  const liveManifestTier = exists
+    ? (await readParameterStorage(aws.ssm, manifestName)).tier
+    : undefined;
   const accounts = sortedAccounts(next(current, exists));
   const before = new Set(current);
   const after = new Set(accounts);
   const added = accounts.filter((a) => !before.has(a));
   const removed = current.filter((a) => !after.has(a));
-  if (exists && added.length === 0 && removed.length === 0 && 'set' in live) {
+  // A Standard set cannot be shared as it stands: it is written again, Advanced.
+  const unshareable = sharing !== undefined && liveManifestTier !== 'Advanced';
+  if (exists && added.length === 0 && removed.length === 0 && 'set' in live && !unshareable) {
     io.stdout.write(
       `No change: set ${set} (version ${liveVersion}) already holds the ${plural(accounts.length, 'account')} of ${source}.\n`,
     );
@@ -377,7 +385,7 @@ async function applyChange(
       const names = Array.from({ length: live.set.parts }, (_, i) =>
         setPartName(parameter, set, live.set.version, i + 1),
       );
-      const shared = await sharing.share([setManifestName(parameter, set), ...names]);
+      const shared = await sharing.share([manifestName, ...names]);
       if (shared > 0) {
         io.stdout.write(`Added its ${plural(shared, 'parameter')} to ${sharing.label}.\n`);
       }
@@ -385,14 +393,19 @@ async function applyChange(
     return EXIT_OK;
   }
 
-  const storage = await setStorage(aws, parameter, set, change.tier, policy, policyStorage);
+  const storage = setStorage(change.tier, policy, policyStorage, liveManifestTier);
   const region = await aws.ssm.config.region();
   io.stdout.write(
     [
-      `Set ${set} (${setManifestName(parameter, set)}) in ${region}, from ${source}:`,
+      `Set ${set} (${manifestName}) in ${region}, from ${source}:`,
       `  ${exists ? count(current.length) : 'new set'} → ${plural(accounts.length, 'account')}: +${count(added.length)} added, −${count(removed.length)} removed`,
       ...listed('+', added),
       ...listed('−', removed),
+      ...(exists && unshareable
+        ? [
+            `  The set is in the Standard tier, which ${sharing.label} cannot hold: it is written again, Advanced.`,
+          ]
+        : []),
       `Write a new version: ${storage.tier} tier, ${storage.type}; ${sharing ? `add it to ${sharing.label}; ` : ''}then commit it${exists ? ' and delete the older versions’ parts' : ''}.`,
     ].join('\n') + '\n',
   );
@@ -415,6 +428,7 @@ async function applyChange(
     storage,
     now: io.now(),
     expectedManifestVersion,
+    ...(liveManifestTier ? { liveManifestTier } : {}),
     ...(sharing ? { sharing } : {}),
     onPart: (written, total) => {
       if (total > 1 && (written % 10 === 0 || written === total)) {
@@ -486,21 +500,18 @@ async function policySharing(
  * The set's parameters are stored as the policy's own (a SecureString policy's sets are
  * SecureStrings under its key), in the tier asked for; a manifest already Advanced stays so.
  */
-async function setStorage(
-  aws: AwsClients,
-  parameter: PolicyParameter,
-  set: string,
+function setStorage(
   tier: Tier,
   policy: LiveParameter | undefined,
   policyStorage: ParameterStorage | undefined,
-): Promise<SetStorage> {
+  liveManifestTier: Tier | undefined,
+): SetStorage {
   const type = policy?.type === 'SecureString' ? 'SecureString' : 'String';
   const keyId = policyStorage?.keyId;
-  // SSM does not move a parameter from Advanced back to Standard.
-  const manifest = await readParameterStorage(aws.ssm, setManifestName(parameter, set));
   return {
     tier,
-    manifestTier: manifest.tier === 'Advanced' ? 'Advanced' : tier,
+    // SSM does not move a parameter from Advanced back to Standard.
+    manifestTier: liveManifestTier === 'Advanced' ? 'Advanced' : tier,
     type,
     ...(type === 'SecureString' && keyId ? { keyId } : {}),
   };

@@ -300,6 +300,42 @@ describe('which share', () => {
     expect(await readerSees()).toHaveLength(3000);
   });
 
+  test('a Standard set cannot join a share as it stands: the same list writes it again, Advanced', async () => {
+    const gold = accounts(3000);
+    await push(gold, '--share', 'none', '--tier', 'Standard');
+    expect(fakes.ssm.parameter(MANIFEST)?.tier).toBe('Standard');
+
+    const run = await push(gold);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      `  3,000 → 3,000 accounts: +0 added, −0 removed\n  The set is in the Standard tier, which RAM share VpceGuard-policy (${shareArn}) cannot hold: it is written again, Advanced.\n`,
+    );
+    expect(fakes.ssm.parameter(MANIFEST)?.tier).toBe('Advanced');
+    expect(shared()).toEqual([policyArn, ...parts().map(arn), arn(MANIFEST)].sort());
+    expect(await readerSees()).toEqual(gold);
+  });
+
+  test('a Standard manifest that RAM refuses once Advanced: pushed here, and the error says the other accounts cannot read it', async () => {
+    await push(accounts(5), '--share', 'none', '--tier', 'Standard');
+    const oldParts = parts();
+    fakes.ram.failAssociations((a) => a === arn(MANIFEST), 'Denied by a tag policy');
+
+    const run = await push(accounts(6));
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /\nerror: pushed set gold version \S+ in this account, but RAM could not add 1 of 1 parameters to its share VpceGuard-policy .*: Denied by a tag policy\. .*Guards in other accounts still cannot read the set \(its manifest was Standard until this push\): once that is fixed, push the same list again, which shares the set as it stands; the older versions' parts are deleted by the next push\n$/,
+    );
+    expect(parts()).toEqual(expect.arrayContaining(oldParts));
+    expect(await readerSees()).toMatch(/sets\/gold does not exist/);
+
+    // Fixed: the same list again only shares what is there.
+    const again = await push(accounts(6));
+    expect(again.stdout).toContain('Added its 1 parameter to RAM share VpceGuard-policy');
+    expect(await readerSees()).toHaveLength(6);
+  });
+
   test('an Advanced policy that no share holds is pushed unshared', async () => {
     fakes.ssm.setParameter('/alone/policy', JSON.stringify(GOLD_POLICY), 'String', {
       tier: 'Advanced',
