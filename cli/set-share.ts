@@ -2,8 +2,8 @@
  * The principal sets' parameters in the policy's AWS RAM share, for a fleet whose guards in
  * other accounts read the policy through that share (docs/fleet.md#principal-sets-across-accounts).
  *
- * Another account reads a parameter only once RAM has associated it with a share of that
- * account, and RAM associates asynchronously ("it can take a few minutes", RAM user guide):
+ * Another account reads a parameter only once RAM has associated it with a share that names
+ * that account, and RAM associates asynchronously ("it can take a few minutes", RAM user guide):
  * so a push adds what it wrote to the share and waits, bounded, until RAM reports every one
  * ASSOCIATED before it commits; a FAILED association, or one still pending at the deadline,
  * stops the push. Old parts leave the share before they are deleted, as RAM recommends for a
@@ -70,22 +70,19 @@ export function shareLocation(arn: string): { readonly region: string; readonly 
 
 /** The shares of this account, in the client's Region, that hold `policyArn` (ASSOCIATED). */
 export async function findPolicyShares(ram: RAMClient, policyArn: string): Promise<PolicyShare[]> {
-  const found = new Map<string, PolicyShare>();
+  const latest = new Map<string, ResourceShareAssociation>();
   try {
     for await (const a of associations(ram, { resourceArn: policyArn })) {
-      if (a.status === 'ASSOCIATED' && a.resourceShareArn) {
-        found.set(a.resourceShareArn, {
-          arn: a.resourceShareArn,
-          name: a.resourceShareName ?? a.resourceShareArn,
-        });
-      }
+      if (a.resourceShareArn) keepNewest(latest, a.resourceShareArn, a);
     }
   } catch (error) {
     throw new CliError(
       `could not look for the RAM share that holds the policy (${describeError(error)}): ${IAM_HINT}; or name the share with --share <arn>, or pass --share none if no other account reads the policy`,
     );
   }
-  return [...found.values()];
+  return [...latest.values()]
+    .filter((a) => a.status === 'ASSOCIATED')
+    .map((a) => ({ arn: a.resourceShareArn!, name: a.resourceShareName ?? a.resourceShareArn! }));
 }
 
 /** The ACTIVE share of this account `arn` names; a CliError when there is none. */
@@ -196,19 +193,15 @@ interface Status {
 }
 
 /**
- * Each resource of the share and its association's status. RAM keeps the record of a past
- * association for a while; AWS does not document whether a resource associated again gets a
- * second record, so the most recently updated record of a resource is the one that counts.
+ * Each resource of the share and its association's status. The listing holds past
+ * associations too (DISASSOCIATED, FAILED); AWS does not document whether a resource
+ * associated again gets a second record, so a resource's most recently updated one counts.
  */
 async function statuses(ram: RAMClient, share: PolicyShare): Promise<Map<string, Status>> {
   const latest = new Map<string, ResourceShareAssociation>();
   await call(`GetResourceShareAssociations on ${share.name}`, async () => {
     for await (const a of associations(ram, { resourceShareArns: [share.arn] })) {
-      const arn = a.associatedEntity;
-      if (!arn) continue;
-      const seen = latest.get(arn);
-      const time = (x?: ResourceShareAssociation) => x?.lastUpdatedTime?.getTime() ?? 0;
-      if (!seen || time(a) >= time(seen)) latest.set(arn, a);
+      if (a.associatedEntity) keepNewest(latest, a.associatedEntity, a);
     }
   });
   return new Map(
@@ -217,6 +210,17 @@ async function statuses(ram: RAMClient, share: PolicyShare): Promise<Map<string,
       { status: a.status ?? '', ...(a.statusMessage ? { message: a.statusMessage } : {}) },
     ]),
   );
+}
+
+/** Keeps, under `key`, the most recently updated of the records seen. */
+function keepNewest(
+  latest: Map<string, ResourceShareAssociation>,
+  key: string,
+  record: ResourceShareAssociation,
+): void {
+  const time = (a?: ResourceShareAssociation) => a?.lastUpdatedTime?.getTime() ?? 0;
+  const seen = latest.get(key);
+  if (!seen || time(record) >= time(seen)) latest.set(key, record);
 }
 
 /**

@@ -13,9 +13,9 @@ export interface CallRecord {
   error?: string;
   /** When the request arrived, in epoch milliseconds. */
   at: number;
-  /** The Region of the request's signature (SSM only). */
+  /** The Region of the request's signature (SSM and RAM only). */
   region?: string;
-  /** The account of the request's access key (SSM only). */
+  /** The account of the request's access key (SSM and RAM only). */
   account?: string;
 }
 

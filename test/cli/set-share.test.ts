@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-ram';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Clock } from '../../core/clock';
-import { setSharing } from '../../cli/set-share';
+import { findPolicyShares, setSharing } from '../../cli/set-share';
 
 const SHARE = { arn: 'arn:aws:ram:eu-west-1:111111111111:resource-share/abc', name: 'policy' };
 const POLICY_ARN = 'arn:aws:ssm:eu-west-1:111111111111:parameter/vpce-guard/policy';
@@ -93,4 +93,32 @@ test('the wait reads RAM at doubling intervals up to 5 s, says so every 15 s, an
     'waiting for RAM to add 1 parameter to its share policy',
     'still waiting for RAM to add 1 of 1 parameters to its share policy (18 s)',
   ]);
+});
+
+test('the policy’s shares: those whose newest record of it is ASSOCIATED', async () => {
+  const other = { arn: `${SHARE.arn.slice(0, -3)}def`, name: 'old' };
+  const of = (share: typeof SHARE, status: string, updated: number) => ({
+    resourceShareArn: share.arn,
+    resourceShareName: share.name,
+    associatedEntity: POLICY_ARN,
+    associationType: 'RESOURCE' as const,
+    status: status as 'ASSOCIATED',
+    lastUpdatedTime: new Date(updated),
+  });
+  ram.on(GetResourceShareAssociationsCommand).resolves({
+    resourceShareAssociations: [
+      of(other, 'ASSOCIATED', 1000),
+      of(SHARE, 'ASSOCIATED', 1000),
+      of(other, 'DISASSOCIATED', 2000),
+    ],
+  });
+
+  expect(await findPolicyShares(new RAMClient({ region: 'eu-west-1' }), POLICY_ARN)).toEqual([
+    SHARE,
+  ]);
+  expect(ram.commandCalls(GetResourceShareAssociationsCommand)[0]?.args[0].input).toEqual({
+    associationType: 'RESOURCE',
+    resourceArn: POLICY_ARN,
+    maxResults: 500,
+  });
 });
