@@ -28,6 +28,7 @@ export const GUARD_ENV = {
   notificationTopicArn: 'NOTIFICATION_TOPIC_ARN',
   eventBusName: 'EVENT_BUS_NAME',
   announcementTableName: 'ANNOUNCEMENT_TABLE_NAME',
+  stackId: 'STACK_ID',
   /** Set by Lambda itself. */
   region: 'AWS_REGION',
 } as const;
@@ -100,6 +101,12 @@ export interface GuardConfig {
    * pending, a dry run's decision), by name or ARN. Absent: each container remembers its own.
    */
   readonly announcementTableName?: string;
+  /**
+   * The ID (ARN) of the guard's own CloudFormation stack: only its stack's deletion, through
+   * the notification cleanup resource, may remove the notifications the guard created. Absent:
+   * the guard answers no stack event.
+   */
+  readonly stackId?: string;
   /** The Region the guard runs in: a connection without `VpcEndpointRegion` is from here. */
   readonly region: string;
 }
@@ -130,6 +137,7 @@ export function renderGuardEnvironment(settings: GuardDeploymentSettings): Recor
     ...(settings.announcementTableName
       ? { [GUARD_ENV.announcementTableName]: settings.announcementTableName }
       : {}),
+    ...(settings.stackId ? { [GUARD_ENV.stackId]: settings.stackId } : {}),
     ...Object.fromEntries(
       numbers.map((n) => [GUARD_ENV[n], String(settings[n] ?? NUMERIC_SETTINGS[n].default)]),
     ),
@@ -168,6 +176,7 @@ export function parseGuardEnvironment(env: NodeJS.ProcessEnv): GuardConfig {
   const notificationTopicArn = optional(env, GUARD_ENV.notificationTopicArn);
   const eventBusName = optional(env, GUARD_ENV.eventBusName);
   const announcementTableName = optional(env, GUARD_ENV.announcementTableName);
+  const stackId = optional(env, GUARD_ENV.stackId);
   return {
     policyParameterName,
     retryQueueUrl: queueUrl(GUARD_ENV.retryQueueUrl, required(env, GUARD_ENV.retryQueueUrl)),
@@ -178,6 +187,7 @@ export function parseGuardEnvironment(env: NodeJS.ProcessEnv): GuardConfig {
     ...(notificationTopicArn ? { notificationTopicArn: topicArn(notificationTopicArn) } : {}),
     ...(eventBusName ? { eventBusName: eventBus(eventBusName) } : {}),
     ...(announcementTableName ? { announcementTableName: table(announcementTableName) } : {}),
+    ...(stackId ? { stackId: stackArn(stackId) } : {}),
     policyCacheSeconds: wholeNumber(env, 'policyCacheSeconds'),
     rejectBatchSize: wholeNumber(env, 'rejectBatchSize'),
     maxAttempts: wholeNumber(env, 'maxAttempts'),
@@ -242,6 +252,19 @@ function table(value: string): string {
   if (!TABLE_NAME.test(value) && !TABLE_ARN.test(value)) {
     throw new ConfigError(
       `${GUARD_ENV.announcementTableName}: "${value}" is not a DynamoDB table name or ARN`,
+    );
+  }
+  return value;
+}
+
+/** A CloudFormation stack's ID: `arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>`. */
+const STACK_ARN =
+  /^arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack\/[A-Za-z][A-Za-z0-9-]*\/[A-Za-z0-9-]+$/;
+
+function stackArn(value: string): string {
+  if (!STACK_ARN.test(value)) {
+    throw new ConfigError(
+      `${GUARD_ENV.stackId}: "${value}" is not a CloudFormation stack ID (arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>)`,
     );
   }
   return value;

@@ -80,14 +80,20 @@ export interface IntakeSettings {
   readonly policy: PolicyParameter;
   /** The retry queue, as `<account>/<name>`. */
   readonly retryQueue: string;
+  /** The guard's own stack: only its events are answered. */
+  readonly stackId?: string;
 }
 
 export function intakeSettings(
-  config: Pick<GuardConfig, 'policyParameterName' | 'retryQueueUrl'>,
+  config: Pick<GuardConfig, 'policyParameterName' | 'retryQueueUrl' | 'stackId'>,
 ): IntakeSettings {
   // `https://sqs.<region>.amazonaws.com/<account>/<name>`: the path names the queue.
   const path = new URL(config.retryQueueUrl).pathname.split('/').filter(Boolean);
-  return { policy: policyParameter(config.policyParameterName), retryQueue: path.join('/') };
+  return {
+    policy: policyParameter(config.policyParameterName),
+    retryQueue: path.join('/'),
+    ...(config.stackId ? { stackId: config.stackId } : {}),
+  };
 }
 
 /** `arn:<partition>:sqs:<region>:<account>:<name>` as `<account>/<name>`. */
@@ -126,7 +132,7 @@ export function classifyEvent(event: unknown, settings: IntakeSettings): Intake 
   if (Array.isArray(event.Records)) return classifyRecords(event.Records, settings);
   if ('reconcile' in event) return manualRequest(event.reconcile);
   if (typeof event.RequestType === 'string' && typeof event.StackId === 'string')
-    return stackEvent(event);
+    return stackEvent(event, settings.stackId);
   if (typeof event['detail-type'] === 'string') return eventBridgeWork(event, settings);
   return unknown(event);
 }
@@ -265,15 +271,23 @@ function serviceCreated(detail: Record<string, unknown>): Work {
 }
 
 /**
- * The CDK Provider framework's request, CloudFormation's custom resource event. Only the
- * request type is taken from it: what to clean up comes from the guard's own configuration.
+ * The CDK Provider framework's request, CloudFormation's custom resource event. It is answered
+ * only when it comes from the guard's own stack (`STACK_ID`): anyone allowed to invoke the
+ * function could send one. Only the request type is taken from it: what to clean up comes
+ * from the guard's own configuration.
  */
-function stackEvent(event: Record<string, unknown>): Work {
+function stackEvent(event: Record<string, unknown>, ownStackId: string | undefined): Work {
   const requestType = event.RequestType;
   if (event.ResourceType !== NOTIFICATION_CLEANUP_RESOURCE_TYPE) {
     return {
       kind: 'ignored',
       why: `a stack event for ${String(event.ResourceType).slice(0, 100)}`,
+    };
+  }
+  if (ownStackId === undefined || event.StackId !== ownStackId) {
+    return {
+      kind: 'unknown',
+      seen: `a stack event of stack ${JSON.stringify(String(event.StackId).slice(0, 200))}, not the guard's own (STACK_ID ${ownStackId ?? 'not set'})`,
     };
   }
   if (requestType !== 'Create' && requestType !== 'Update' && requestType !== 'Delete') {

@@ -114,7 +114,7 @@ export class GuardFunction extends Construct {
       timeout: GUARD_TIMEOUT,
       role: this.role,
       logGroup: this.logGroup,
-      environment: guardEnvironment(props, this.decisionEventBus),
+      environment: guardEnvironment(props, this.decisionEventBus, Stack.of(this).stackId),
       reservedConcurrentExecutions: props.reservedConcurrency,
       retryAttempts: ASYNC_RETRY_ATTEMPTS,
       maxEventAge: ASYNC_MAX_EVENT_AGE,
@@ -342,6 +342,7 @@ function nagResource(scope: Construct, arn: string): string {
 function guardEnvironment(
   props: GuardFunctionProps,
   decisionEventBus: events.IEventBus,
+  stackId: string,
 ): Record<string, string> {
   return renderGuardEnvironment({
     policyParameterName: props.policyParameter.parameterName,
@@ -355,5 +356,7 @@ function guardEnvironment(
     // The ARN works for a bus of this account and of another alike.
     eventBusName: decisionEventBus.eventBusArn,
     announcementTableName: props.announcementTable?.tableName,
+    // Only this stack's deletion may remove the notifications the guard created.
+    stackId,
   });
 }

@@ -392,6 +392,8 @@ export interface CustomResourceRequest {
   readonly physicalResourceId?: string;
   /** @default 'VpceGuard' */
   readonly stackName?: string;
+  /** The stack's ID (its ARN). @default a new one, of `stackName` */
+  readonly stackId?: string;
 }
 
 /**
@@ -406,7 +408,7 @@ export function customResourceRequest(request: CustomResourceRequest, origin?: E
     RequestType: request.requestType,
     ServiceToken: arn('lambda', o, `function:${stackName}-ProviderframeworkonEvent`),
     ResponseURL: `https://cloudformation-custom-resource-response-${o.region}.s3.amazonaws.com/${o.newId()}`,
-    StackId: arn('cloudformation', o, `stack/${stackName}/${o.newId()}`),
+    StackId: request.stackId ?? arn('cloudformation', o, `stack/${stackName}/${o.newId()}`),
     RequestId: o.newId(),
     LogicalResourceId: request.logicalResourceId ?? 'NotificationCleanup',
     ResourceType: request.resourceType,

@@ -111,6 +111,7 @@ describe('parseGuardEnvironment', () => {
       { ANNOUNCEMENT_TABLE_NAME: 'a b' },
       'ANNOUNCEMENT_TABLE_NAME: "a b" is not a DynamoDB table name or ARN',
     ],
+    [{ STACK_ID: 'VpceGuard' }, 'STACK_ID: "VpceGuard" is not a CloudFormation stack ID'],
   ])('fails at start-up naming the variable: %o', (override, message) => {
     const env = { ...base, ...override };
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -130,6 +131,8 @@ describe('renderGuardEnvironment', () => {
       maxAttempts: 1,
       eventBusName: 'arn:aws:events:eu-west-1:123456789012:event-bus/default',
       announcementTableName: 'VpceGuard-Announcements-1A2B',
+      stackId:
+        'arn:aws:cloudformation:eu-west-1:123456789012:stack/VpceGuard/1e2f3a4b-5c6d-7e8f-9a0b-1c2d3e4f5a6b',
     };
     const env = { ...renderGuardEnvironment(settings), AWS_REGION: 'eu-west-1' };
     expect(loadConfig(env)).toEqual({ ...settings, region: 'eu-west-1' });
@@ -152,6 +155,7 @@ describe('renderGuardEnvironment', () => {
     expect(env).not.toHaveProperty('DEAD_LETTER_QUEUE_URL');
     expect(env).not.toHaveProperty('EVENT_BUS_NAME');
     expect(env).not.toHaveProperty('ANNOUNCEMENT_TABLE_NAME');
+    expect(env).not.toHaveProperty('STACK_ID');
   });
 
   test.each([

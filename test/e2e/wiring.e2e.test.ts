@@ -19,6 +19,8 @@ const DENIED = '999988887777';
 const PARAMETER = '/vpce-guard/policy';
 const ORIGIN: EventOrigin = { region: 'eu-west-1', accountId: '123456789012' };
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:vpce-guard-notifications';
+const STACK_ID =
+  'arn:aws:cloudformation:eu-west-1:123456789012:stack/VpceGuard/1e2f3a4b-5c6d-7e8f-9a0b-1c2d3e4f5a6b';
 
 let bundle: string;
 let fakes: AwsFakes;
@@ -39,6 +41,7 @@ beforeEach(async () => {
     POLICY_PARAMETER_NAME: PARAMETER,
     RETRY_QUEUE_URL: fakes.sqs.createQueue('vpce-guard-retry'),
     NOTIFICATION_TOPIC_ARN: TOPIC_ARN,
+    STACK_ID,
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
 });
@@ -94,18 +97,60 @@ test("the stack's deletion removes the notifications the guard created, and answ
   await guard.invoke(scheduledEvent('vpce-guard-schedule', ORIGIN), 60_000);
   expect(toTopic()).toHaveLength(2);
 
+  const deletion = (stackId: string) =>
+    customResourceRequest(
+      {
+        requestType: 'Delete',
+        resourceType: NOTIFICATION_CLEANUP_RESOURCE_TYPE,
+        physicalResourceId: 'vpce-guard-notification-cleanup',
+        stackId,
+      },
+      ORIGIN,
+    );
+
+  // Anyone allowed to invoke the function could send a Delete: another stack's does nothing.
+  const forged = await guard.invoke(
+    deletion('arn:aws:cloudformation:eu-west-1:123456789012:stack/Other/9f8e7d6c'),
+    60_000,
+  );
+  expect(forged.error).toBeUndefined();
+  expect(toTopic()).toHaveLength(2);
+  expect(guard.logsWith('Ignoring an event of unknown shape')).toHaveLength(1);
+
+  const invocation = await guard.invoke(deletion(STACK_ID), 60_000);
+
+  expect(invocation.result).toEqual({ PhysicalResourceId: 'vpce-guard-notification-cleanup' });
+  expect(toTopic()).toEqual([]);
+});
+
+test("a throttled read at the stack's deletion is retried within the invocation's time, not a failed deletion", async () => {
+  fakes.ec2.addService();
+  await guard.invoke(scheduledEvent('vpce-guard-schedule', ORIGIN), 60_000);
+  expect(toTopic()).toHaveLength(1);
+  fakes.ec2.failNext(
+    'DescribeVpcEndpointConnectionNotifications',
+    { code: 'RequestLimitExceeded', status: 503 },
+    2,
+  );
+
   const invocation = await guard.invoke(
     customResourceRequest(
       {
         requestType: 'Delete',
         resourceType: NOTIFICATION_CLEANUP_RESOURCE_TYPE,
         physicalResourceId: 'vpce-guard-notification-cleanup',
+        stackId: STACK_ID,
       },
       ORIGIN,
     ),
     60_000,
   );
 
-  expect(invocation.result).toEqual({ PhysicalResourceId: 'vpce-guard-notification-cleanup' });
+  expect(invocation.error).toBeUndefined();
   expect(toTopic()).toEqual([]);
+  expect(
+    fakes.ec2.calls.filter(
+      (c) => c.action === 'DescribeVpcEndpointConnectionNotifications' && c.throttled,
+    ),
+  ).toHaveLength(2);
 });

@@ -47,6 +47,9 @@ export const POLICY_PARAMETER = '/vpce-guard/policy';
 export const RETRY_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/vpce-guard-retry';
 export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:vpce-guard-notifications';
 export const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/vpce-guard-retry-dlq';
+/** The guard's own stack, whose deletion removes the notifications it created. */
+export const STACK_ID =
+  'arn:aws:cloudformation:eu-west-1:123456789012:stack/VpceGuard/1e2f3a4b-5c6d-7e8f-9a0b-1c2d3e4f5a6b';
 
 /** Service A: ALLOWED is kept, ACCEPTED is accepted, DENIED is denied, anyone else rejected. */
 export const POLICY = {
@@ -172,6 +175,7 @@ export function harness(options: HarnessOptions = {}) {
     policyCacheSeconds: 60,
     rejectBatchSize: 50,
     maxAttempts: 3,
+    stackId: STACK_ID,
     region: REGION,
     ...options.config,
   };
@@ -279,11 +283,13 @@ export const serviceCreatedEvent = (call: events.CreateServiceCall) =>
 export const stackEvent = (
   requestType: 'Create' | 'Update' | 'Delete',
   resourceType = NOTIFICATION_CLEANUP_RESOURCE_TYPE,
+  stackId = STACK_ID,
 ) =>
   events.customResourceRequest(
     {
       requestType,
       resourceType,
+      stackId,
       ...(requestType === 'Create' ? {} : { physicalResourceId: CLEANUP_PHYSICAL_ID }),
     },
     at('cfn-'),

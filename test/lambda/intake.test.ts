@@ -10,11 +10,12 @@ import {
   snsEnvelope,
   snsEvent,
   sqsEvent,
+  STACK_ID,
   stackEvent,
 } from './harness';
 
 const settings = (policyParameterName = POLICY_PARAMETER) =>
-  intakeSettings({ policyParameterName, retryQueueUrl: RETRY_QUEUE_URL });
+  intakeSettings({ policyParameterName, retryQueueUrl: RETRY_QUEUE_URL, stackId: STACK_ID });
 const parse = (event: unknown) => classifyEvent(event, settings());
 
 describe('classifyEvent', () => {
@@ -166,6 +167,19 @@ describe('classifyEvent', () => {
       physicalResourceId: 'vpce-guard-notification-cleanup',
     });
     expect(parse(stackEvent('Delete', 'Custom::Other'))).toMatchObject({ kind: 'ignored' });
+  });
+
+  test("answers only its own stack's events: another stack's, or a forged one, is unknown", () => {
+    const other = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Other/9f8e7d6c';
+    expect(parse(stackEvent('Delete', undefined, other))).toEqual({
+      kind: 'unknown',
+      seen: `a stack event of stack "${other}", not the guard's own (STACK_ID ${STACK_ID})`,
+    });
+    const noStackId = intakeSettings({
+      policyParameterName: POLICY_PARAMETER,
+      retryQueueUrl: RETRY_QUEUE_URL,
+    });
+    expect(classifyEvent(stackEvent('Delete'), noStackId)).toMatchObject({ kind: 'unknown' });
   });
 
   test('a stack event on a queue is not one: it is unreadable as a retry record', () => {

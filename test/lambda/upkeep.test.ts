@@ -521,6 +521,31 @@ describe("the stack's deletion", () => {
     );
   });
 
+  test.each([
+    ['another stack', 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Other/9f8e7d6c'],
+    ['a forged invocation with no stack', ''],
+  ])('a Delete from %s removes nothing: counted as an unknown trigger', async (_from, stackId) => {
+    const h = protectingAll();
+    await h.run(scheduledEvent());
+    expect(toTopic(h)).toHaveLength(3);
+
+    await h.run(stackEvent('Delete', undefined, stackId));
+
+    expect(toTopic(h)).toHaveLength(3);
+    expect(h.ec2).not.toHaveReceivedCommand(DeleteVpcEndpointConnectionNotificationsCommand);
+    expect(metricValues('UnknownTrigger')).toEqual([1]);
+  });
+
+  test('without STACK_ID, the guard answers no stack event: it cannot tell its own', async () => {
+    const h = protectingAll({ config: { stackId: undefined } });
+    await h.run(scheduledEvent());
+
+    await h.run(stackEvent('Delete'));
+
+    expect(toTopic(h)).toHaveLength(3);
+    expect(metricValues('UnknownTrigger')).toEqual([1]);
+  });
+
   test('Create and Update touch nothing and keep the physical ID', async () => {
     const h = protectingAll();
     await expect(h.run(stackEvent('Create'))).resolves.toEqual({

@@ -26,6 +26,8 @@ describe('the guard function', () => {
       // Where decisions are published (the default bus, by ARN), and announced once.
       EVENT_BUS_NAME: stack.resolve(guard.decisionEventBus.eventBusArn),
       ANNOUNCEMENT_TABLE_NAME: stack.resolve(guard.announcementTable.tableName),
+      // Its own stack: only its deletion may remove the notifications the guard created.
+      STACK_ID: { Ref: 'AWS::StackId' },
       POWERTOOLS_LOG_LEVEL: 'INFO',
       POWERTOOLS_SERVICE_NAME: 'vpce-guard',
       POWERTOOLS_METRICS_NAMESPACE: 'VpceGuard',
