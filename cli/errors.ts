@@ -35,14 +35,19 @@ export function formatProblem(
   return [`${label}: ${message}`, ...details.map((d) => `  ${d}`)].join('\n') + '\n';
 }
 
+/** The AWS SDK's message when no source of its chain names a Region. */
+export const REGION_MISSING = 'Region is missing';
+/** Unlike the AWS CLI, the AWS SDK for JavaScript v3 reads AWS_REGION only. */
+export const AWS_DEFAULT_REGION_IGNORED = 'the AWS SDK ignores AWS_DEFAULT_REGION';
+
 /**
  * One line for an error the CLI did not raise itself: the SDK's configuration problems get
  * what to do about them, an AWS error its code and message.
  */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  if (error.message === 'Region is missing') {
-    return 'no AWS Region: pass --region, set AWS_REGION, or set a region in your AWS profile';
+  if (error.message === REGION_MISSING) {
+    return `no AWS Region: pass --region, set AWS_REGION (${AWS_DEFAULT_REGION_IGNORED}), or set a region in your AWS profile`;
   }
   if (error.name === 'CredentialsProviderError') {
     return `no AWS credentials: ${firstLine(error.message)} (pass --profile, or configure the standard credential chain)`;

@@ -30,7 +30,7 @@ export async function readPolicyFile(path: string): Promise<PolicyFile> {
 }
 
 /** A file's text, without the byte-order mark some editors write first. */
-export async function readTextFile(path: string): Promise<string> {
+async function readTextFile(path: string): Promise<string> {
   try {
     return stripByteOrderMark(await readFile(path, 'utf8'));
   } catch (error) {

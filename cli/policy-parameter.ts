@@ -19,7 +19,7 @@ import {
   TIER_MAX_BYTES,
 } from '../core/policy-parameter';
 import { policyParameterOption } from './command';
-import { CliError } from './errors';
+import { CliError, UsageError } from './errors';
 import { invalidPolicy } from './policy-file';
 
 export interface LiveParameter {
@@ -81,6 +81,34 @@ export async function readParameterStorage(
 }
 
 /**
+ * Refuses a write through `parameter` unless it is the caller's own. SSM writes a parameter
+ * only by name, in the caller's account and the client's Region: a write "to" another
+ * account's ARN (a parameter shared through AWS RAM, which is read-only to the accounts it is
+ * shared with) would create or overwrite a same-named parameter of the caller's own account
+ * and report success. A name is always the caller's own. An ARN is written only when this
+ * account's parameter of that name (DescribeParameters, which lists the caller's own only, in
+ * the client's Region: the ARN's) has exactly that ARN; a parameter that does not exist yet is
+ * created by name. The error is a usage error: the command line names the wrong parameter.
+ */
+export async function ensureWritable(ssm: SSMClient, parameter: PolicyParameter): Promise<void> {
+  const { location } = parameter;
+  if (!location) return;
+  const { Parameters = [] } = await ssm.send(
+    new DescribeParametersCommand({
+      ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [parameter.name] }],
+    }),
+  );
+  const own = Parameters.find((p) => p.Name === parameter.name);
+  if (own?.ARN === parameter.id) return;
+  const found = own?.ARN
+    ? `its ${parameter.name} is ${own.ARN}`
+    : `it has none with that ARN in ${location.region}`;
+  throw new UsageError(
+    `--name: ${parameter.id} is no parameter of the account these credentials are in (${found}): a parameter another account shares through AWS RAM is read-only from here, so run the push with the credentials of account ${location.accountId} (its --profile), naming the parameter by name; a new parameter is created by name, with --region`,
+  );
+}
+
+/**
  * The live policy (--name: a name or full ARN), parsed, with its principal sets: a CliError
  * when the parameter is missing or invalid, or a set cannot be used.
  */
@@ -122,7 +150,7 @@ export async function resolvePrincipalSets(
 }
 
 /** `, set gold version 20261125T120000Z-3f9a1c`, one per set, for a label. */
-export function describeSets(sets: readonly LoadedSet[]): string {
+function describeSets(sets: readonly LoadedSet[]): string {
   return sets.map((s) => `, set ${s.name} version ${s.version}`).join('');
 }
 

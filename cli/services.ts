@@ -6,7 +6,7 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import { listOwnedServices, type OwnedService } from '../core/ec2';
 import { isServiceId } from '../core/ids';
 import { type AwsClients, regionOf } from './aws';
-import { LIVE_POLICY_OPTIONS, LIVE_POLICY_OPTIONS_HELP } from './command';
+import { LIVE_POLICY_OPTIONS } from './command';
 import { UsageError } from './errors';
 import type { Output } from './io';
 
@@ -15,10 +15,6 @@ export const SERVICES_OPTIONS = {
   ...LIVE_POLICY_OPTIONS,
   service: { type: 'string', multiple: true },
 } as const satisfies ParseArgsOptionsConfig;
-
-export const SERVICES_OPTIONS_HELP = `  --service <id>        only this endpoint service (repeat for more; default: every
-                        service the account owns in the Region)
-${LIVE_POLICY_OPTIONS_HELP}`;
 
 /** A --service value, checked before any AWS call or file read. */
 export function checkServiceId(id: string): string {

@@ -37,7 +37,7 @@ export interface SetSize {
 }
 
 /** A set's parts in each tier, as `sets push` would write them. */
-export function setSizes(set: string, accounts: readonly string[], now: Date): SetSize[] {
+function setSizes(set: string, accounts: readonly string[], now: Date): SetSize[] {
   return (['Advanced', 'Standard'] as const).map((tier) => {
     const encoded = encodePrincipalSet(set, newSetVersion(now), accounts, TIER_MAX_BYTES[tier]);
     const bytes = [encoded.manifestText, ...encoded.parts].reduce(

@@ -1,3 +1,4 @@
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { isAccountId } from '../../core/ids';
 import {
   decide,
@@ -10,7 +11,13 @@ import { loadNamedSets } from '../../core/policy-load';
 import { DEFAULT_POLICY_PARAMETER_NAME } from '../../core/policy-parameter';
 import { withAwsClients } from '../aws';
 import { type Command, parseCommandArgs, policyParameterOption } from '../command';
-import { CliError, EXIT_OK, UsageError } from '../errors';
+import {
+  AWS_DEFAULT_REGION_IGNORED,
+  CliError,
+  EXIT_OK,
+  REGION_MISSING,
+  UsageError,
+} from '../errors';
 import type { CliIo } from '../io';
 import { readPolicyFile } from '../policy-file';
 import { readSetFiles, SET_FILES_HELP, setFilesOption } from '../set-files';
@@ -144,7 +151,10 @@ async function withSets(
     const load = await withAwsClients(
       io.aws,
       { ...(options.profile ? { profile: options.profile } : {}), name: options.name },
-      ({ ssm }) => loadNamedSets(ssm, parameter, live),
+      async ({ ssm }) => {
+        await setsRegion(ssm);
+        return loadNamedSets(ssm, parameter, live);
+      },
     );
     if ('problem' in load) {
       throw new CliError(
@@ -155,4 +165,19 @@ async function withSets(
     for (const set of load.sets) sets.set(set.name, set.accounts);
   }
   return withPrincipalSets(policy, sets);
+}
+
+/**
+ * The SSM client's Region, before the sets are read: the SDK's own error would send the user
+ * to --region, which here is the consumer's Region and never reaches the SDK.
+ */
+async function setsRegion(ssm: SSMClient): Promise<void> {
+  try {
+    await ssm.config.region();
+  } catch (error) {
+    if ((error as Error).message !== REGION_MISSING) throw error;
+    throw new CliError(
+      `no AWS Region to read the principal sets from Parameter Store (--region is the consumer’s here): set AWS_REGION (${AWS_DEFAULT_REGION_IGNORED}) or a region in your AWS profile, name the policy by its ARN with --name, or give the sets with --set <name>=<file>`,
+    );
+  }
 }

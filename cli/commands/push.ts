@@ -13,6 +13,7 @@ import type { CliIo } from '../io';
 import { type PolicyFile, readPolicyFile } from '../policy-file';
 import {
   chooseTier,
+  ensureWritable,
   type LiveParameter,
   type ParameterWrite,
   readParameterStorage,
@@ -62,7 +63,8 @@ Example:
 
 /**
  * Reads by the parameter's name or ARN; writes by name, in the client's Region (the ARN's):
- * SSM writes a parameter only in its own account, never through an ARN.
+ * SSM writes a parameter only in its own account, never through an ARN, so an ARN must be
+ * this account's own (ensureWritable), before any diff is shown.
  */
 async function pushPolicy(
   io: CliIo,
@@ -72,6 +74,7 @@ async function pushPolicy(
   yes: boolean,
 ): Promise<number> {
   const { name } = parameter;
+  await ensureWritable(aws.ssm, parameter);
   const live = await readPolicyParameter(aws.ssm, parameter.id);
   if (live?.text === file.text) {
     io.stdout.write(`No change: ${name} (version ${live.version}) already holds ${file.path}.\n`);

@@ -298,6 +298,86 @@ describe('policy push', () => {
   });
 });
 
+describe('policy push to a parameter named by its ARN', () => {
+  const HOME = '111111111111';
+  const SHARED = (region = 'eu-west-1') =>
+    `arn:aws:ssm:${region}:${HOME}:parameter/vpce-guard/policy`;
+  /** The CLI run by a caller of the fakes' own account (not HOME), or of `account`. */
+  const as = (account?: string) => {
+    if (account) ctx.fakes.ssm.addAccessKey(`key-${account}`, account);
+    return { aws: fakeAwsClients(ctx.fakes, [], account ? `key-${account}` : 'fake') };
+  };
+  const pushTo = (arn: string, options: ReturnType<typeof as>) =>
+    runCli(
+      [
+        'policy',
+        'push',
+        writePolicy(ctx.dir, 'policy.json', enforcePolicy()),
+        '--yes',
+        '--name',
+        arn,
+      ],
+      ctx.fakes,
+      options,
+    );
+  const writes = () =>
+    ctx.fakes.ssm.calls.filter((c) => c.action === 'PutParameter' || c.action.startsWith('Delete'));
+
+  beforeEach(() => {
+    ctx.fakes.ssm.setParameter(NAME, text(enforcePolicy({ revoke: true })), 'String', {
+      account: HOME,
+      region: 'eu-west-1',
+      tier: 'Advanced',
+    });
+    ctx.fakes.ssm.share(NAME, ctx.fakes.accountId, { account: HOME, region: 'eu-west-1' });
+  });
+
+  test('refuses another account’s parameter, shared through RAM: exit 2, nothing written anywhere', async () => {
+    const run = await pushTo(SHARED(), as());
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      `error: --name: ${SHARED()} is no parameter of the account these credentials are in (it has none with that ARN in eu-west-1): a parameter another account shares through AWS RAM is read-only from here, so run the push with the credentials of account ${HOME} (its --profile), naming the parameter by name; a new parameter is created by name, with --region (see vpce-guard policy push --help)\n`,
+    );
+    expect(writes()).toEqual([]);
+    expect(ctx.fakes.ssm.parameter(NAME)).toBeUndefined();
+    expect(ctx.fakes.ssm.parameter(NAME, { account: HOME, region: 'eu-west-1' })?.value).toBe(
+      text(enforcePolicy({ revoke: true })),
+    );
+  });
+
+  test('refuses it too when this account has a parameter of the same name', async () => {
+    ctx.fakes.ssm.setParameter(NAME, text(enforcePolicy()), 'String', { region: 'eu-west-1' });
+
+    const run = await pushTo(SHARED(), as());
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `(its ${NAME} is ${ctx.fakes.ssm.arnOf(NAME, { region: 'eu-west-1' })})`,
+    );
+    expect(writes()).toEqual([]);
+  });
+
+  test('writes its own account’s parameter by its ARN, in the ARN’s Region', async () => {
+    const run = await pushTo(SHARED(), as(HOME));
+
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toContain(`Overwrite ${NAME} in eu-west-1`);
+    expect(ctx.fakes.ssm.parameter(NAME, { account: HOME, region: 'eu-west-1' })?.value).toBe(
+      text(enforcePolicy()),
+    );
+  });
+
+  test('refuses to create a parameter through an ARN: name it by name', async () => {
+    const run = await pushTo(SHARED('us-east-1'), as(HOME));
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('(it has none with that ARN in us-east-1)');
+    expect(writes()).toEqual([]);
+  });
+});
+
 /** Enough rules to make a policy of about 70 bytes a rule when pretty-printed. */
 function manyRules(count: number) {
   return Array.from({ length: count }, (_, i) => ({

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { type AwsFakes, startAwsFakes } from '../../local-aws/fakes';
 import { buildCli } from '../../scripts/build';
-import { ACME, enforcePolicy, MALLORY, policyDir, writePolicy } from './fixtures';
+import { ACME, enforcePolicy, MALLORY, policyDir, SERVICE, writePolicy } from './fixtures';
 
 let cli: string;
 let fakes: AwsFakes;
@@ -32,9 +32,15 @@ afterAll(async () => {
 });
 
 /** Runs the command with only the fakes' endpoints and a private HOME: no keys, no Region. */
-async function vpceGuard(...args: string[]) {
+function vpceGuard(...args: string[]) {
+  return vpceGuardWith({}, ...args);
+}
+
+/** The same, with `extra` in its environment. */
+async function vpceGuardWith(extra: Record<string, string>, ...args: string[]) {
   const { AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL_SSM } = fakes.env();
   const env = {
+    ...extra,
     PATH: process.env.PATH ?? '',
     HOME: home,
     AWS_CONFIG_FILE: path.join(home, 'config'),
@@ -78,8 +84,41 @@ test('without a Region anywhere, an AWS command says where to set one, exit 1', 
     code: 1,
     stdout: '',
     stderr:
-      'error: no AWS Region: pass --region, set AWS_REGION, or set a region in your AWS profile\n',
+      'error: no AWS Region: pass --region, set AWS_REGION (the AWS SDK ignores AWS_DEFAULT_REGION), or set a region in your AWS profile\n',
   });
+});
+
+test('policy explain without an SDK Region says how to read the sets, not to pass --region', async () => {
+  // --region is the consumer's Region here, and the SDK ignores AWS_DEFAULT_REGION.
+  const dir = policyDir();
+  const file = writePolicy(
+    dir,
+    'sets.json',
+    enforcePolicy({ rules: [{ id: 'gold', principalSets: ['gold'] }] }),
+  );
+
+  const run = await vpceGuardWith(
+    { AWS_DEFAULT_REGION: 'eu-west-1' },
+    ...[
+      'policy',
+      'explain',
+      file,
+      '--account',
+      ACME,
+      '--service',
+      SERVICE,
+      '--region',
+      'eu-west-1',
+    ],
+  );
+
+  expect(run).toMatchObject({
+    code: 1,
+    stdout: '',
+    stderr:
+      'error: no AWS Region to read the principal sets from Parameter Store (--region is the consumer’s here): set AWS_REGION (the AWS SDK ignores AWS_DEFAULT_REGION) or a region in your AWS profile, name the policy by its ARN with --name, or give the sets with --set <name>=<file>\n',
+  });
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('an invalid policy is refused with its JSON path, exit 1, and nothing is written', async () => {
