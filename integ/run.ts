@@ -25,10 +25,16 @@ const ROOT = path.join(__dirname, '..');
 const WORK_DIR = path.join(ROOT, '.tmp', 'integ');
 const CDK = path.join(ROOT, 'node_modules', '.bin', 'cdk');
 
-/** Two connection requests, each with its Connect notification. */
-const EXPECTED_NOTIFICATIONS = 2;
+/**
+ * Two connection requests, each with its Connect notification. A pass requires them: with a
+ * CloudTrail trail, the acceptance could come from the CloudTrail event alone, and only the
+ * notifications prove that EC2 publishes to the encrypted topic and SNS delivers.
+ */
+export const EXPECTED_NOTIFICATIONS = 2;
 /** Two CreateVpcEndpointServiceConfiguration and two CreateVpcEndpoint events. */
 const EXPECTED_CLOUDTRAIL_EVENTS = 4;
+/** The alarm an assertion set to ALARM. */
+const EXPECTED_ALARMS = 1;
 
 /** Resources billed while they exist, and by what unit (prices: docs/integration-test.md). */
 const BILLED: Record<string, string> = {
@@ -50,6 +56,8 @@ export interface RunRecord {
   readonly commit?: string;
   testStack?: Outcome;
   assertions?: Outcome;
+  /** Whether the recorder received EXPECTED_NOTIFICATIONS endpoint connection notifications. */
+  notifications?: Outcome;
   destroy?: Outcome;
   readonly seconds: Record<string, number>;
 }
@@ -75,7 +83,8 @@ export interface RunOptions {
 /**
  * Deploys the test stack, then the assertions; reads the recorders and probes Reject when the
  * test stack is up; destroys both stacks whatever happened (unless `keep`); writes the
- * reports. Passed: the assertions passed and the destroy did not fail.
+ * reports. Passed: the assertions passed, the notifications arrived, and the destroy (which
+ * runs the guard's cleanup of its notifications) did not fail.
  */
 export async function runIntegration(
   options: RunOptions,
@@ -120,6 +129,8 @@ export async function runIntegration(
       await timed('record', async () => {
         try {
           recorded = { account: outputs.Account, report: await record(outputs, options) };
+          run.notifications =
+            recorded.report.notifications.length >= EXPECTED_NOTIFICATIONS ? 'passed' : 'failed';
         } catch (error) {
           // What was recorded is worth less than the destroy that follows.
           console.error(`Could not read what AWS sent: ${(error as Error).message}`);
@@ -134,7 +145,11 @@ export async function runIntegration(
     }
   }
   if (recorded) writeReports(workDir, { run, ...recorded.report }, recorded.account);
-  return { ...run, passed: run.assertions === 'passed' && run.destroy !== 'failed' };
+  return {
+    ...run,
+    passed:
+      run.assertions === 'passed' && run.notifications === 'passed' && run.destroy !== 'failed',
+  };
 }
 
 function section(title: string): void {
@@ -190,6 +205,8 @@ function readOutputs(outputsFile: string): StackOutputs | undefined {
 interface Recorded {
   readonly region: string;
   readonly notifications: RecordedMessage[];
+  /** What CloudWatch published to the alarm topic for the alarm the assertions set. */
+  readonly alarms: RecordedMessage[];
   readonly cloudTrailEvents: RecordedMessage[];
   /** Events of the same calls on other resources of the account, left out. */
   readonly otherCloudTrailEvents: number;
@@ -207,7 +224,11 @@ async function record(outputs: StackOutputs, options: RunOptions): Promise<Recor
       pollSeconds: options.recordPollSeconds,
     });
   const notifications = await read(outputs.NotificationRecorderUrl, EXPECTED_NOTIFICATIONS);
-  console.log(`Notifications recorded: ${notifications.length}`);
+  console.log(
+    `Notifications recorded: ${notifications.length}${notifications.length < EXPECTED_NOTIFICATIONS ? `, expected ${EXPECTED_NOTIFICATIONS}: the notification path is unproven` : ''}`,
+  );
+  const alarms = await read(outputs.AlarmRecorderUrl, EXPECTED_ALARMS);
+  console.log(`Alarm messages recorded: ${alarms.length}`);
   // CloudTrail events reach EventBridge only when the account has a trail. The rule matches
   // every such call in the account and Region: the report keeps the run's own.
   const allCloudTrailEvents = await read(outputs.CloudTrailRecorderUrl, EXPECTED_CLOUDTRAIL_EVENTS);
@@ -233,7 +254,14 @@ async function record(outputs: StackOutputs, options: RunOptions): Promise<Recor
   } catch (error) {
     rejectLimitProbe = { failed: (error as Error).message };
   }
-  return { region, notifications, cloudTrailEvents, otherCloudTrailEvents, rejectLimitProbe };
+  return {
+    region,
+    notifications,
+    alarms,
+    cloudTrailEvents,
+    otherCloudTrailEvents,
+    rejectLimitProbe,
+  };
 }
 
 function defaultClients(region: string) {
@@ -286,7 +314,7 @@ export function dryListing(assemblyDir: string): string {
     'With your credentials, the run would then:',
     `  cdk deploy ${INTEG_STACK_NAME} --require-approval never --outputs-file .tmp/integ/outputs.json ${app}`,
     `  cdk deploy ${assertionStackId(assemblyDir)} --exclusively --require-approval never ${app}`,
-    '  read the recorder queues, probe RejectVpcEndpointConnections with made-up endpoint IDs',
+    '  read the recorder queues (notifications, CloudTrail events, alarms), probe RejectVpcEndpointConnections with made-up endpoint IDs',
     `  cdk destroy --all --force ${app}`,
     '',
     'Dry run: nothing was deployed, and no AWS API was called.',
@@ -337,8 +365,8 @@ async function main(): Promise<number> {
   section('Result');
   console.log(
     run.passed
-      ? 'PASS: the guard accepted on the hint, rejected after the first edit, revoked after the second.'
-      : 'FAIL: see the output above.',
+      ? 'PASS: EC2 notified the topic; the guard accepted on the hint, rejected after the first edit, revoked after the second, wired a service, and removed its notification with the stack; an alarm reached the alarm topic.'
+      : `FAIL: see the output above.${run.notifications === 'failed' ? ` The recorder received fewer than ${EXPECTED_NOTIFICATIONS} endpoint connection notifications: the notification path is unproven.` : ''}`,
   );
   console.log(JSON.stringify(run, null, 2));
   return run.passed ? 0 : 1;

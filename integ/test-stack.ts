@@ -51,6 +51,7 @@ export const OUTPUTS = {
   acceptedEndpointId: 'AcceptedEndpointId',
   notificationRecorderUrl: 'NotificationRecorderUrl',
   cloudTrailRecorderUrl: 'CloudTrailRecorderUrl',
+  alarmRecorderUrl: 'AlarmRecorderUrl',
   guardFunctionName: 'GuardFunctionName',
   guardLogGroupName: 'GuardLogGroupName',
   policyParameterName: 'PolicyParameterName',
@@ -72,6 +73,14 @@ export class GuardIntegStack extends Stack {
   readonly notificationRecorder: sqs.Queue;
   /** The CloudTrail events of RECORDED_CLOUDTRAIL_EVENTS, as EventBridge delivers them. */
   readonly cloudTrailRecorder: sqs.Queue;
+  /** What CloudWatch publishes to the guard's alarm topic, as SNS delivers it. */
+  readonly alarmRecorder: sqs.Queue;
+  /**
+   * The stack's own Connect notification of the rejected service: the assertions delete it, so
+   * that the guard creates one (ec2:CreateVpcEndpointConnectionNotification with its role), and
+   * the stack's deletion removes the guard's (ec2:DeleteVpcEndpointConnectionNotifications).
+   */
+  readonly rejectedServiceNotification: ec2.CfnVPCEndpointConnectionNotification;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, {
@@ -121,6 +130,12 @@ export class GuardIntegStack extends Stack {
     this.guard.notificationTopic.addSubscription(
       new subscriptions.SqsSubscription(this.notificationRecorder, { rawMessageDelivery: false }),
     );
+    // The alarm topic is under the guard's key, whose policy admits CloudWatch only with
+    // aws:SourceAccount and aws:SourceArn conditions: this recorder proves an alarm arrives.
+    this.alarmRecorder = recorder(this, 'AlarmRecorder');
+    this.guard.alarmTopic.addSubscription(
+      new subscriptions.SqsSubscription(this.alarmRecorder, { rawMessageDelivery: false }),
+    );
     this.cloudTrailRecorder = recorder(this, 'CloudTrailRecorder');
     const cloudTrailRule = new events.Rule(this, 'CloudTrailRecorderRule', {
       description: 'vpce-guard integration test: keep the CloudTrail events of the test',
@@ -146,7 +161,13 @@ export class GuardIntegStack extends Stack {
         privateDnsEnabled: false,
         subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       });
-      endpoint.node.addDependency(this.guard, this.notificationRecorder, cloudTrailRule, service);
+      endpoint.node.addDependency(
+        this.guard,
+        this.notificationRecorder,
+        this.alarmRecorder,
+        cloudTrailRule,
+        service,
+      );
       return endpoint;
     };
     this.rejected = {
@@ -158,6 +179,15 @@ export class GuardIntegStack extends Stack {
       endpoint: consumerEndpoint('AcceptedEndpoint', acceptedService),
     };
 
+    const notifications = this.guard.node
+      .findAll()
+      .filter((c) => c instanceof ec2.CfnVPCEndpointConnectionNotification);
+    const rejectedServiceNotification = notifications.find(
+      (n) => n.serviceId === rejectedService.vpcEndpointServiceId,
+    );
+    if (!rejectedServiceNotification) throw new Error('the guard made no notification to delete');
+    this.rejectedServiceNotification = rejectedServiceNotification;
+
     const outputs: Record<keyof typeof OUTPUTS, string> = {
       account: Aws.ACCOUNT_ID,
       region: Aws.REGION,
@@ -168,6 +198,7 @@ export class GuardIntegStack extends Stack {
       acceptedEndpointId: this.accepted.endpoint.vpcEndpointId,
       notificationRecorderUrl: this.notificationRecorder.queueUrl,
       cloudTrailRecorderUrl: this.cloudTrailRecorder.queueUrl,
+      alarmRecorderUrl: this.alarmRecorder.queueUrl,
       guardFunctionName: this.guard.guardFunction.functionName,
       guardLogGroupName: this.guard.logGroup.logGroupName,
       policyParameterName: policy.parameterName,

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createVpcEndpointCall, snsEnvelope } from '../../local-aws/events';
 import { FakeEc2 } from '../../local-aws/fakes/ec2';
 import { FakeSqs } from '../../local-aws/fakes/sqs';
@@ -63,14 +63,26 @@ beforeEach(async () => {
     AcceptedEndpointId: acceptedEndpoint,
     NotificationRecorderUrl: sqs.createQueue('notifications'),
     CloudTrailRecorderUrl: sqs.createQueue('cloudtrail'),
+    AlarmRecorderUrl: sqs.createQueue('alarms'),
     GuardFunctionName: 'VpceGuardInteg-GuardFunctionHandler',
     GuardLogGroupName: 'VpceGuardInteg-GuardFunctionLogs',
     PolicyParameterName: '/vpce-guard-integ/policy',
   };
   const origin = { accountId: ACCOUNT, region: REGION };
+  // One Connect notification per consumer endpoint, as EC2 sends them.
+  for (const endpoint of [rejectedEndpoint, acceptedEndpoint]) {
+    await sqsSend(
+      outputs.NotificationRecorderUrl,
+      snsEnvelope(`{"endpoint":"${endpoint}"}`, 'n', origin),
+    );
+  }
   await sqsSend(
-    outputs.NotificationRecorderUrl,
-    snsEnvelope(`{"endpoint":"${rejectedEndpoint}"}`, 'n', origin),
+    outputs.AlarmRecorderUrl,
+    snsEnvelope(
+      JSON.stringify({ AlarmName: 'VpceGuardInteg-Guard-FunctionErrors', NewStateValue: 'ALARM' }),
+      'a',
+      origin,
+    ),
   );
   await sqsSend(
     outputs.CloudTrailRecorderUrl,
@@ -164,11 +176,23 @@ describe('an integration run', () => {
     expect(report.run).toMatchObject({
       testStack: 'passed',
       assertions: 'passed',
+      notifications: 'passed',
       destroy: 'passed',
     });
-    expect(report.notifications).toHaveLength(1);
-    expect(report.notifications[0].body['Message (parsed)']).toEqual({
-      endpoint: outputs.RejectedEndpointId,
+    expect(report.notifications).toHaveLength(2);
+    expect(
+      report.notifications.map(
+        (n: { body: Record<string, unknown> }) => n.body['Message (parsed)'],
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        { endpoint: outputs.RejectedEndpointId },
+        { endpoint: outputs.AcceptedEndpointId },
+      ]),
+    );
+    expect(report.alarms).toHaveLength(1);
+    expect(report.alarms[0].body['Message (parsed)']).toMatchObject({
+      AlarmName: 'VpceGuardInteg-Guard-FunctionErrors',
     });
     // The run's own CloudTrail event is kept; the other resource's is counted.
     expect(report.cloudTrailEvents).toHaveLength(1);
@@ -178,6 +202,29 @@ describe('an integration run', () => {
     );
     // The raw report keeps the account; it stays on the machine.
     expect(fs.readFileSync(path.join(workDir, 'recorded.raw.json'), 'utf8')).toContain(ACCOUNT);
+  });
+
+  test('fails when the notifications did not arrive: the acceptance alone does not prove their path', async () => {
+    // A trail's CloudTrail event could have made the acceptance: only one notification came.
+    const client = new SQSClient({ endpoint: sqs.url, region: REGION, credentials });
+    await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: outputs.NotificationRecorderUrl,
+        VisibilityTimeout: 3600,
+      }),
+    );
+    client.destroy();
+    const { cdk, commands } = scriptedCdk({ testStack: 'passed', assertions: 'passed' });
+    const result = await run(cdk);
+    expect(commands).toEqual(['deploy VpceGuardInteg', `deploy ${ASSERTIONS}`, 'destroy --all']);
+    expect(result).toMatchObject({
+      assertions: 'passed',
+      notifications: 'failed',
+      destroy: 'passed',
+      passed: false,
+    });
+    const report = JSON.parse(fs.readFileSync(path.join(workDir, 'recorded.json'), 'utf8'));
+    expect(report.notifications).toHaveLength(1);
   });
 
   test('fails, still records and destroys, when an assertion fails', async () => {

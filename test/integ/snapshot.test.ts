@@ -96,7 +96,8 @@ describe('the assertions', () => {
     const machines = Object.values(
       assertionTemplate().Resources as Record<string, Resource>,
     ).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-    expect(machines).toHaveLength(5);
+    // Five connection states, the notification gone and back, the alarm's message.
+    expect(machines).toHaveLength(8);
     for (const machine of machines) {
       const definition = JSON.stringify(machine.Properties.DefinitionString);
       expect(definition).toContain('\\"IntervalSeconds\\":15');
@@ -104,7 +105,7 @@ describe('the assertions', () => {
     }
   });
 
-  test('run one after the other: accept, deny, revoke, each edit once the state before it is seen', () => {
+  test('run one after the other: accept, deny, revoke, each edit once the state before it is seen; then wiring and an alarm', () => {
     const resources = assertionTemplate().Resources as Record<string, Resource>;
     const calls = Object.keys(resources).filter((id) =>
       resources[id]!.Type.startsWith('Custom::DeployAssert@SdkCall'),
@@ -113,14 +114,34 @@ describe('the assertions', () => {
     const order = [calls.find((c) => !calls.some((d) => resources[c]!.DependsOn?.includes(d)))!];
     for (let next = after(order[0]!); next; next = after(next)) order.push(next);
 
+    /** The test stack's outputs a value reads, by the construct path CDK names them after. */
+    const outputs = (value: unknown) =>
+      [...JSON.stringify(value).matchAll(/"OutputName":"PublishOutputRef(\w+?)[0-9A-F]{16}"/g)]
+        .map((m) => m[1])
+        .join(',');
     const step = (id: string) => {
       const { api, expected, parameters } = resources[id]!.Properties;
-      if (api === 'putParameter')
-        return `policy: ${JSON.parse(JSON.parse(parameters.Value)).description}`;
-      const side = JSON.stringify(parameters.Filters).includes('AcceptedService')
+      const side = JSON.stringify(parameters.Filters ?? '').includes('AcceptedService')
         ? 'accepted'
         : 'rejected';
-      return `${side} ${JSON.parse(expected).$StringLike}`;
+      switch (api) {
+        case 'putParameter':
+          return `policy: ${JSON.parse(JSON.parse(parameters.Value)).description}`;
+        case 'describeVpcEndpointConnections':
+          return `${side} ${JSON.parse(expected).$StringLike}`;
+        case 'deleteVpcEndpointConnectionNotifications':
+          return `delete ${outputs(parameters.ConnectionNotificationIds)}: ${expected}`;
+        case 'describeVpcEndpointConnectionNotifications':
+          return `notifications of ${outputs(parameters.Filters)}: ${expected}`;
+        case 'invoke':
+          return `invoke ${outputs(parameters.FunctionName)} ${parameters.InvocationType} ${JSON.parse(parameters.Payload)}`;
+        case 'setAlarmState':
+          return `alarm ${JSON.parse(parameters.AlarmName)} ${JSON.parse(parameters.StateValue)}`;
+        case 'receiveMessage':
+          return `alarm recorder ${expected}`;
+        default:
+          return `unexpected ${api}`;
+      }
     };
     expect(order.map(step)).toEqual([
       'accepted ^[aA]vailable$',
@@ -130,6 +151,12 @@ describe('the assertions', () => {
       'accepted ^[aA]vailable$',
       'policy: vpce-guard integration test: revoke',
       'accepted ^[rR]ejected$',
+      'delete GuardTriggersConnectionNotification0: {"$ObjectLike":{"Unsuccessful":[]}}',
+      'notifications of RejectedService,GuardTopicsNotificationTopic: {"$ObjectLike":{"ConnectionNotificationSet":[]}}',
+      'invoke GuardFunctionHandler "Event" {"reconcile":"all"}',
+      'notifications of RejectedService,GuardTopicsNotificationTopic: {"$StringLike":"^Connect$"}',
+      'alarm VpceGuardInteg-Guard-FunctionErrors ALARM',
+      'alarm recorder {"$StringLike":"VpceGuardInteg-Guard-FunctionErrors"}',
     ]);
   });
 
@@ -172,6 +199,28 @@ describe('the test stack', () => {
         ]),
       );
     }
+  });
+
+  test('has the rejected service’s notification, the one the assertions delete, and an alarm recorder', () => {
+    const resources = json(TEST_STACK_TEMPLATE).Resources as Record<string, Resource>;
+    const [id, notification] = Object.entries(resources).find(([key]) =>
+      key.startsWith('GuardTriggersConnectionNotification0'),
+    )!;
+    expect(notification.Properties.ServiceId).toEqual({
+      Ref: expect.stringMatching(/^RejectedService[0-9A-F]{8}$/),
+    });
+    expect(id).toMatch(/^GuardTriggersConnectionNotification0[0-9A-F]{8}$/);
+    const subscriptions = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::SNS::Subscription',
+    );
+    expect(
+      subscriptions.map((r) => JSON.stringify([r.Properties.TopicArn, r.Properties.Endpoint])),
+    ).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/GuardTopicsAlarmTopic.*AlarmRecorder/),
+        expect.stringMatching(/GuardTopicsNotificationTopic.*NotificationRecorder/),
+      ]),
+    );
   });
 
   test('leaves nothing behind: every resource is deleted with the stack', () => {
