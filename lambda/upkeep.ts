@@ -296,20 +296,19 @@ export interface UnwireReport {
 }
 
 /**
- * Deletes the notifications that point at the guard's topic, of the services it protects:
- * those it created. Run when the stack is deleted, after CloudFormation has deleted the
- * stack's own notifications and the triggers that could wire again. The topic comes from the
- * guard's configuration, never from the event.
+ * Deletes every notification that points at the guard's topic: those it created, also for
+ * services the list no longer names (wired while it protected every service; the topic is
+ * deleted with the stack, and they would deliver nothing). Run when the stack is deleted,
+ * after CloudFormation has deleted the stack's own notifications and the triggers that could
+ * wire again. The topic comes from the guard's configuration, never from the event; the role
+ * may delete notifications on `*` (lib/guard-function.ts).
  */
 export async function unwire(deps: UpkeepDeps): Promise<UnwireReport> {
   const topicArn = deps.config.notificationTopicArn;
   if (!topicArn) return { deleted: [], failures: [] };
   const failures: UpkeepFailure[] = [];
   try {
-    const listed = deps.config.protectedServiceIds;
-    const ids = (await describeTopicNotifications(deps.ec2, topicArn))
-      .filter((n) => n.serviceId && (!listed || listed.includes(n.serviceId)))
-      .map((n) => n.notificationId);
+    const ids = (await describeTopicNotifications(deps.ec2, topicArn)).map((n) => n.notificationId);
     const { deleted, failed } = await deleteNotifications(deps.ec2, ids);
     for (const u of failed) {
       failures.push({

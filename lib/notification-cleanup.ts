@@ -4,8 +4,8 @@
  * The guard wires every protected service at run time, so CloudFormation does not know those
  * notifications. A custom resource does the cleanup: on Delete, the CDK Provider framework
  * invokes the guard function itself, which lists the notifications that point at its own topic
- * (from its configuration, never from the event) and deletes those of the services it
- * protects. Create and Update do nothing: the next sweep wires.
+ * (from its configuration, never from the event) and deletes them all: the topic goes with the
+ * stack. Create and Update do nothing: the next sweep wires.
  *
  * The order of deletion is what makes it clean. CloudFormation deletes a resource before the
  * ones it depends on, so:

@@ -498,14 +498,17 @@ describe("the stack's deletion", () => {
     expect(h.model.notifications().map((n) => n.ConnectionNotificationId)).toEqual([others]);
   });
 
-  test('with protectedServiceIds, leaves alone the services it does not protect', async () => {
+  test('with protectedServiceIds, removes every notification to its topic, of services no longer listed too', async () => {
+    // B's was wired while the guard protected every service: the list no longer names it, but
+    // its notification points at the topic deleted with the stack, and would deliver nothing.
     const h = harness({
       config: { protectedServiceIds: [SERVICE_A], notificationTopicArn: TOPIC_ARN },
     });
     h.model.addNotification({ serviceId: SERVICE_A, topicArn: TOPIC_ARN });
-    const kept = h.model.addNotification({ serviceId: SERVICE_B, topicArn: TOPIC_ARN });
+    h.model.addNotification({ serviceId: SERVICE_B, topicArn: TOPIC_ARN });
+    const others = h.model.addNotification({ serviceId: SERVICE_B, topicArn: OTHER_TOPIC });
     await h.run(stackEvent('Delete'));
-    expect(h.model.notifications().map((n) => n.ConnectionNotificationId)).toEqual([kept]);
+    expect(h.model.notifications().map((n) => n.ConnectionNotificationId)).toEqual([others]);
   });
 
   test('a removal EC2 refuses fails the deletion, naming the reason', async () => {
