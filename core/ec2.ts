@@ -13,7 +13,9 @@ import {
   RejectVpcEndpointConnectionsCommand,
   type UnsuccessfulItem,
 } from '@aws-sdk/client-ec2';
+import { chunk } from './batches';
 import { type Connection, type KnownState, normaliseState, stateFilterValues } from './connection';
+import { forEachPage } from './pages';
 
 /**
  * SDK attempts per EC2 call, more than the default 3: a call throttled by other callers in
@@ -23,8 +25,11 @@ export const EC2_MAX_ATTEMPTS = 6;
 
 /** The largest page EC2 serves: fewer round trips on services with many connections. */
 const PAGE_SIZE = 1000;
-/** Endpoint IDs per `vpc-endpoint-id` filter: well under EC2's cap on a filter's values. */
-const MAX_FILTER_VALUES = 100;
+/**
+ * Values per filter (endpoint IDs, service IDs): well under EC2's cap on a filter's values
+ * (200 for the Describe calls that document it).
+ */
+export const MAX_FILTER_VALUES = 100;
 
 export interface ConnectionQuery {
   /** Only this service's connections; absent: those of every service the account owns. */
@@ -48,7 +53,6 @@ export async function describeConnections(
 ): Promise<Connection[]> {
   if (!query.endpointIds?.length)
     return describePages(ec2, filtersFor(query), query.serviceId, homeRegion, onPage);
-  // EC2 caps the values of one filter (200 for the Describe calls that document it).
   const connections: Connection[] = [];
   for (const ids of chunk(query.endpointIds, MAX_FILTER_VALUES)) {
     const filters = [...filtersFor(query), { Name: 'vpc-endpoint-id', Values: ids }];
@@ -74,15 +78,15 @@ async function describePages(
   onPage?: () => void,
 ): Promise<Connection[]> {
   const connections: Connection[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await ec2.send(
+  const read = (nextToken: string | undefined) =>
+    ec2.send(
       new DescribeVpcEndpointConnectionsCommand({
         Filters: filters,
         MaxResults: PAGE_SIZE,
         NextToken: nextToken,
       }),
     );
+  await forEachPage(read, (page) => {
     onPage?.();
     for (const item of page.VpcEndpointConnections ?? []) {
       // Without these fields there is nothing to decide on: EC2 always sends them.
@@ -98,8 +102,7 @@ async function describePages(
         region: item.VpcEndpointRegion || homeRegion,
       });
     }
-    nextToken = page.NextToken || undefined;
-  } while (nextToken);
+  });
   return connections;
 }
 
@@ -122,15 +125,15 @@ export async function listOwnedServices(
   serviceIds?: readonly string[],
 ): Promise<OwnedService[]> {
   const services: OwnedService[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await ec2.send(
+  const read = (nextToken: string | undefined) =>
+    ec2.send(
       new DescribeVpcEndpointServiceConfigurationsCommand(
         serviceIds
           ? { ServiceIds: [...serviceIds], NextToken: nextToken }
           : { MaxResults: PAGE_SIZE, NextToken: nextToken },
       ),
     );
+  await forEachPage(read, (page) => {
     for (const service of page.ServiceConfigurations ?? []) {
       if (!service.ServiceId) continue;
       services.push({
@@ -140,8 +143,7 @@ export async function listOwnedServices(
           : {}),
       });
     }
-    nextToken = page.NextToken || undefined;
-  } while (nextToken);
+  });
   return services;
 }
 
@@ -181,10 +183,4 @@ export function toEndpointError(item: UnsuccessfulItem): EndpointError {
     code: item.Error?.Code ?? 'Unknown',
     message: item.Error?.Message ?? 'EC2 gave no message',
   };
-}
-
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
 }

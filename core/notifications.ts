@@ -14,10 +14,12 @@ import {
   type EC2Client,
   type Filter,
 } from '@aws-sdk/client-ec2';
-import { chunk, type EndpointError, toEndpointError } from './ec2';
+import { chunk } from './batches';
+import { type EndpointError, MAX_FILTER_VALUES, toEndpointError } from './ec2';
+import { forEachPage } from './pages';
 
 /** The event of a consumer asking to connect: the one the guard needs to hear of. */
-export const CONNECT_EVENT = 'Connect';
+const CONNECT_EVENT = 'Connect';
 
 /** A notification as the guard sees it. */
 export interface ConnectionNotification {
@@ -29,8 +31,6 @@ export interface ConnectionNotification {
   readonly state?: string;
 }
 
-/** Service IDs per `service-id` filter: well under EC2's cap on a filter's values. */
-const MAX_FILTER_VALUES = 100;
 /** Notification IDs per Delete call (AWS documents no maximum). */
 const DELETE_BATCH = 25;
 
@@ -53,15 +53,15 @@ export async function describeTopicNotifications(
     : [[topic]];
   const notifications: ConnectionNotification[] = [];
   for (const filters of filterSets) {
-    let nextToken: string | undefined;
-    do {
-      // No MaxResults: EC2 documents no range for this call, so its own page size is used.
-      const page = await ec2.send(
+    // No MaxResults: EC2 documents no range for this call, so its own page size is used.
+    const read = (nextToken: string | undefined) =>
+      ec2.send(
         new DescribeVpcEndpointConnectionNotificationsCommand({
           Filters: filters,
           NextToken: nextToken,
         }),
       );
+    await forEachPage(read, (page) => {
       for (const n of page.ConnectionNotificationSet ?? []) {
         if (!n.ConnectionNotificationId) continue;
         // The filter should make this true; a notification of another topic is never counted.
@@ -73,8 +73,7 @@ export async function describeTopicNotifications(
           ...(n.ConnectionNotificationState ? { state: n.ConnectionNotificationState } : {}),
         });
       }
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
+    });
   }
   return notifications;
 }
@@ -153,7 +152,7 @@ export async function deleteNotifications(
  * deleted since (documented for RunInstances; assumed here): a new window gives a deleted
  * notification a new token, so it is created again at the latest one window later.
  */
-export const TOKEN_WINDOW_MS = 10 * 60_000;
+const TOKEN_WINDOW_MS = 10 * 60_000;
 
 /** The client token of `serviceId`'s notification to `topicArn` in the window of `now`. */
 export function wiringToken(serviceId: string, topicArn: string, now: number): string {

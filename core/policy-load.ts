@@ -20,6 +20,7 @@ import {
   type Parameter,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import { chunk, inPool } from './batches';
 import { isOutOfTime } from './deadline';
 import {
   type Policy,
@@ -331,24 +332,16 @@ export async function getParameters(
   ssm: SSMClient,
   ids: readonly string[],
 ): Promise<Map<string, Parameter>> {
-  const chunks: string[][] = [];
-  for (let i = 0; i < ids.length; i += NAMES_PER_CALL)
-    chunks.push(ids.slice(i, i + NAMES_PER_CALL));
   const found = new Map<string, Parameter>();
-  let next = 0;
-  const worker = async () => {
-    while (next < chunks.length) {
-      const names = chunks[next++]!;
-      const { Parameters = [] } = await ssm.send(
-        new GetParametersCommand({ Names: names, WithDecryption: true }),
-      );
-      for (const id of names) {
-        const match = Parameters.find((p) => answers(p, id));
-        if (match) found.set(id, match);
-      }
+  await inPool(chunk(ids, NAMES_PER_CALL), CONCURRENT_CALLS, async (names) => {
+    const { Parameters = [] } = await ssm.send(
+      new GetParametersCommand({ Names: names, WithDecryption: true }),
+    );
+    for (const id of names) {
+      const match = Parameters.find((p) => answers(p, id));
+      if (match) found.set(id, match);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENT_CALLS, chunks.length) }, worker));
+  });
   return found;
 }
 

@@ -9,6 +9,7 @@
  * Changing either stays the operator's choice: the guard reports, it never modifies a service.
  */
 import { DescribeVpcEndpointServicePermissionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { forEachPage } from './pages';
 
 /** What a service's allowed principals say. */
 export interface AllowedPrincipals {
@@ -28,21 +29,20 @@ export async function describeAllowedPrincipals(
 ): Promise<AllowedPrincipals> {
   let count = 0;
   let everyone = false;
-  let nextToken: string | undefined;
-  do {
-    // No MaxResults: a service allows few principals, and EC2's own page size serves them.
-    const page = await ec2.send(
+  // No MaxResults: a service allows few principals, and EC2's own page size serves them.
+  const read = (nextToken: string | undefined) =>
+    ec2.send(
       new DescribeVpcEndpointServicePermissionsCommand({
         ServiceId: serviceId,
         NextToken: nextToken,
       }),
     );
+  await forEachPage(read, (page) => {
     for (const allowed of page.AllowedPrincipals ?? []) {
       count += 1;
       // `*` is how a grant to everyone is written; EC2 types it `All`. Either is enough.
       everyone ||= allowed.Principal === '*' || allowed.PrincipalType === 'All';
     }
-    nextToken = page.NextToken || undefined;
-  } while (nextToken);
+  });
   return { count, everyone };
 }

@@ -11,7 +11,8 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Connection } from './connection';
 import { isOutOfTime } from './deadline';
-import { type ChangeAction, changeConnections, chunk, type EndpointError } from './ec2';
+import { chunk } from './batches';
+import { type ChangeAction, changeConnections, type EndpointError } from './ec2';
 import { type Decision, decide, type Mode, type Policy } from './policy';
 import { DeadlineExceededError, type TokenBucket } from './rate-limiter';
 import { readActionableByService, readTarget, type Target } from './read';

@@ -16,6 +16,7 @@ import {
   type DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { inPool } from '../core/batches';
 import type { Clock } from '../core/clock';
 import { ANNOUNCE_AGAIN_AFTER_DAYS, ANNOUNCEMENT_TABLE } from '../core/decision-event';
 
@@ -150,17 +151,4 @@ export class Announcements {
     // A Map iterates in insertion order: the first key is the oldest.
     if (this.cache.size > MAX_CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
   }
-}
-
-/** Runs `work` for every item, at most `size` at a time. */
-async function inPool<T>(
-  items: readonly T[],
-  size: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
 }
