@@ -20,8 +20,8 @@ import { ATTEMPT_ALLOWANCE_MS } from './sdk-deadline';
 
 export type { Target } from './read';
 
-/** What settling a service needs: the policy, the EC2 client and its limits. */
-export interface SettleContext {
+/** What reading and settling need: the policy, the EC2 client and its limits. */
+export interface ReconcileContext {
   readonly ec2: EC2Client;
   readonly policy: Policy;
   /** Endpoint IDs per Reject/Accept call. */
@@ -43,10 +43,6 @@ export interface SettleContext {
    * confirmed (SSM did not answer), so no change is made: each is deferred to a retry.
    */
   readonly confirmPolicy?: () => Promise<Policy | undefined>;
-}
-
-/** What reading and settling need. */
-export interface ReconcileContext extends SettleContext {
   /** The Region of connections that report none. */
   readonly homeRegion: string;
   /** Called after each Describe page, for progress lines on long sweeps. */
@@ -55,7 +51,8 @@ export interface ReconcileContext extends SettleContext {
 
 /**
  * `done`: the action took effect; `dryRun`: EC2 said it would have; `none`: keep or skip;
- * `failed`: EC2 refused or failed; `deferred`: not attempted, the invocation ran out of time.
+ * `failed`: EC2 refused or failed; `deferred`: not attempted (the invocation ran out of time,
+ * or the policy could not be confirmed): a retry that counts no attempt has it.
  */
 export type Result = 'done' | 'dryRun' | 'none' | 'failed' | 'deferred';
 
@@ -103,29 +100,68 @@ export async function reconcileService(
   ctx: ReconcileContext,
   target: Target,
 ): Promise<ServiceReport> {
+  return (await reconcile(ctx, target)).report;
+}
+
+/**
+ * Reconciles each target in turn, `onService` told of each report as it is made. A target not
+ * started before the deadline is deferred: its retry counts no attempt.
+ */
+export async function reconcileTargets(
+  ctx: ReconcileContext,
+  targets: readonly Target[],
+  onService?: (report: ServiceReport) => void,
+): Promise<ServiceReport[]> {
+  const reports: ServiceReport[] = [];
+  let current = ctx;
+  for (const target of targets) {
+    let report: ServiceReport;
+    if (ctx.deadline !== undefined && ctx.now().getTime() >= ctx.deadline) {
+      report = deferredReport(target, current.policy.mode);
+    } else {
+      const settled = await reconcile(current, target);
+      report = settled.report;
+      current = withPolicy(current, settled.policy);
+    }
+    onService?.(report);
+    reports.push(report);
+  }
+  return reports;
+}
+
+/** What settling a service did, and the policy it acted on (the confirmed one). */
+interface Settled {
+  readonly report: ServiceReport;
+  readonly policy: Policy;
+}
+
+/**
+ * The context for the next service: decided first with the policy the last one confirmed, so
+ * that a sweep in which the policy changed decides each later service once, not twice.
+ */
+function withPolicy<C extends ReconcileContext>(ctx: C, policy: Policy): C {
+  return policy === ctx.policy ? ctx : { ...ctx, policy };
+}
+
+async function reconcile(ctx: ReconcileContext, target: Target): Promise<Settled> {
   const { serviceId } = target;
   let connections: Connection[];
   try {
     connections = await readTarget(ctx.ec2, ctx.policy, ctx.homeRegion, target, ctx.onPage);
   } catch (error) {
-    if (isOutOfTime(error)) return deferredReport(target, ctx.policy.mode);
+    const { policy } = ctx;
+    if (isOutOfTime(error)) return { report: deferredReport(target, policy.mode), policy };
     const apiError = toApiError(error);
-    return {
+    const failure: Failure = {
       serviceId,
-      mode: ctx.policy.mode,
-      outcomes: [],
-      failures: [
-        {
-          serviceId,
-          action: 'describe',
-          endpointIds: target.endpointIds ?? [],
-          error: apiError,
-          retryable: apiError.code !== SERVICE_NOT_FOUND,
-        },
-      ],
+      action: 'describe',
+      endpointIds: target.endpointIds ?? [],
+      error: apiError,
+      retryable: apiError.code !== SERVICE_NOT_FOUND,
     };
+    return { report: { serviceId, mode: policy.mode, outcomes: [], failures: [failure] }, policy };
   }
-  return settleService(ctx, serviceId, connections);
+  return settle(ctx, serviceId, connections);
 }
 
 /**
@@ -142,10 +178,12 @@ export async function sweepServices(
   const byService = await readActionableByService(ctx.ec2, ctx.policy, ctx.homeRegion, ctx.onPage);
   const order = serviceIds ?? [...byService.keys()];
   const reports: ServiceReport[] = [];
+  let current = ctx;
   for (const serviceId of order) {
     const connections = byService.get(serviceId);
     if (!connections) continue;
-    const report = await settleService(ctx, serviceId, connections);
+    const { report, policy } = await settle(current, serviceId, connections);
+    current = withPolicy(current, policy);
     onService?.(report);
     reports.push(report);
   }
@@ -154,13 +192,14 @@ export async function sweepServices(
 
 /**
  * Settles connections of one service that were just read: decides each, confirms the policy
- * before the first change, and rejects or accepts in batches.
+ * before the first change, and rejects or accepts in batches. No call is started once out of
+ * time: the changes are deferred.
  */
-export async function settleService(
-  ctx: SettleContext,
+async function settle(
+  ctx: ReconcileContext,
   serviceId: string,
   connections: readonly Connection[],
-): Promise<ServiceReport> {
+): Promise<Settled> {
   let policy = ctx.policy;
   let decided = decideAll(policy, connections, ctx.now());
   // Why no change may be made now: each is deferred to a retry, which counts no attempt.
@@ -198,7 +237,7 @@ export async function settleService(
     decision,
     ...(results.get(connection.endpointId) ?? { result: 'none' as const }),
   }));
-  return { serviceId, mode: policy.mode, outcomes, failures };
+  return { report: { serviceId, mode: policy.mode, outcomes, failures }, policy };
 }
 
 function decideAll(policy: Policy, connections: readonly Connection[], now: Date) {
@@ -209,7 +248,7 @@ function decideAll(policy: Policy, connections: readonly Connection[], now: Date
 }
 
 /** Whether a call started now would have ATTEMPT_ALLOWANCE_MS before the deadline. */
-function hasTimeForACall(ctx: SettleContext): boolean {
+function hasTimeForACall(ctx: ReconcileContext): boolean {
   return ctx.deadline === undefined || ctx.now().getTime() <= ctx.deadline - ATTEMPT_ALLOWANCE_MS;
 }
 
@@ -219,7 +258,7 @@ function isChange(decision: Decision): boolean {
 
 /** One Reject or Accept call; records each endpoint's result and returns what failed. */
 async function changeBatch(
-  ctx: SettleContext,
+  ctx: ReconcileContext,
   action: ChangeAction,
   serviceId: string,
   batch: readonly string[],

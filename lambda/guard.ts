@@ -18,7 +18,7 @@ import type { TokenBucket } from '../core/rate-limiter';
 import {
   deferredReport,
   type ReconcileContext,
-  reconcileService,
+  reconcileTargets,
   type ReconcileSummary,
   type ServiceReport,
   summarise,
@@ -30,6 +30,7 @@ import { DecisionJournal, type DecisionPublisher } from './decision-events';
 import {
   classifyEvent,
   type IntakeSettings,
+  type QueuedWork,
   type QueueMessage,
   type StackEvent,
   type Work,
@@ -94,12 +95,12 @@ export const CLEANUP_PHYSICAL_ID = 'vpce-guard-notification-cleanup';
 
 /** The work that reconciles services (the rest is answered without touching EC2). */
 type ReconcileWork = Extract<
-  Work,
+  QueuedWork,
   { kind: 'hint' | 'sweep' | 'manual' | 'policyChanged' | 'serviceCreated' }
 >;
 
-function isReconcileWork(work: Work): work is ReconcileWork {
-  return work.kind !== 'ignored' && work.kind !== 'unknown' && work.kind !== 'stackEvent';
+function isReconcileWork(work: QueuedWork): work is ReconcileWork {
+  return work.kind !== 'ignored' && work.kind !== 'unknown';
 }
 
 /**
@@ -163,12 +164,7 @@ async function handleQueueMessages(
   const batchItemFailures: SQSBatchItemFailure[] = [];
   const failed = (messageId: string) => batchItemFailures.push({ itemIdentifier: messageId });
   const work = triggers.map((t) => t.work);
-  for (const w of work) {
-    // A queued body never classifies as a stack event (intake.ts): that takes a direct invocation.
-    if (w.kind === 'stackEvent')
-      reportIgnored({ kind: 'unknown', seen: 'a stack event on a queue' });
-    else if (!isReconcileWork(w)) reportIgnored(w);
-  }
+  for (const w of work) if (!isReconcileWork(w)) reportIgnored(w);
   const toReconcile = work.filter(isReconcileWork);
   if (toReconcile.length > 0) {
     try {
@@ -225,9 +221,10 @@ async function reconcileWork(
   if (scope.sweep) {
     reports.push(...(await sweep(policy, deps)));
   } else {
-    for (const serviceId of scope.serviceIds) {
-      reports.push(await reconcileTarget({ serviceId }, policy, deps));
-    }
+    const targets = scope.serviceIds.map((serviceId) => ({ serviceId }));
+    reports.push(
+      ...(await reconcileTargets(reconcileContext(policy, deps), targets, reportService)),
+    );
   }
   deps.journal?.noteReports(reports);
   const now = new Date(deps.clock.now());
@@ -341,25 +338,14 @@ async function retry(
   };
   logger.appendKeys({ retryAttempt: record.attempt + 1, retryMessageId: messageId });
   try {
-    const report = await reconcileTarget(target, policy, deps);
-    deps.journal?.noteReports([report], record.attempt + 1);
-    const next: RetryRecord[] = retryable(report.failures).map((f) => nextAttempt(record, f));
+    const reports = await reconcileTargets(reconcileContext(policy, deps), [target], reportService);
+    deps.journal?.noteReports(reports, record.attempt + 1);
+    const failures = reports.flatMap((r) => r.failures);
+    const next: RetryRecord[] = retryable(failures).map((f) => nextAttempt(record, f));
     await dispatchRetries(next, deps);
   } finally {
     logger.removeKeys(['retryAttempt', 'retryMessageId']);
   }
-}
-
-/** Reconciles one target and reports it; past the deadline it is deferred to a retry instead. */
-async function reconcileTarget(
-  target: Target,
-  policy: Policy,
-  deps: GuardDeps,
-): Promise<ServiceReport> {
-  if (deps.deadline.remainingMs() <= 0) return deferredReport(target, policy.mode);
-  const report = await reconcileService(reconcileContext(policy, deps), target);
-  reportService(report);
-  return report;
 }
 
 function reconcileContext(policy: Policy, deps: GuardDeps): ReconcileContext {

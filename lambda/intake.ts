@@ -61,7 +61,7 @@ export type Work =
  * as it came, for the dead-letter queue.
  */
 export type QueueMessage = { readonly messageId: string; readonly body: string } & (
-  | { readonly kind: 'work'; readonly work: Work }
+  | { readonly kind: 'work'; readonly work: QueuedWork }
   | { readonly kind: 'retry'; readonly record: RetryRecord }
   | {
       readonly kind: 'unreadable';
@@ -104,6 +104,9 @@ function queueOfArn(arn: unknown): string | undefined {
     ? `${account}/${name}`
     : undefined;
 }
+
+/** What a queued message may ask: a stack event takes a direct invocation, never a queue. */
+export type QueuedWork = Exclude<Work, StackEvent>;
 
 /** An event: one trigger, or a batch of messages from the guard's queues. */
 export type Intake = Work | { readonly kind: 'queue'; readonly messages: readonly QueueMessage[] };
@@ -220,7 +223,7 @@ function manualRequest(reconcile: unknown): Work {
   return { kind: 'manual', serviceIds: [...new Set(reconcile as string[])] };
 }
 
-function eventBridgeWork(event: Record<string, unknown>, settings: IntakeSettings): Work {
+function eventBridgeWork(event: Record<string, unknown>, settings: IntakeSettings): QueuedWork {
   const detailType = event['detail-type'];
   const detail = isObject(event.detail) ? event.detail : {};
   if (detailType === 'Scheduled Event' && event.source === 'aws.events')
@@ -253,7 +256,7 @@ function eventBridgeWork(event: Record<string, unknown>, settings: IntakeSetting
  * (EC2's XML answer, as CloudTrail records the other EC2 calls). The shape is not documented,
  * so any `vpce-svc-…` in the answer serves; none (a trimmed record) sweeps every service.
  */
-function serviceCreated(detail: Record<string, unknown>): Work {
+function serviceCreated(detail: Record<string, unknown>): QueuedWork {
   if (typeof detail.errorCode === 'string') {
     return {
       kind: 'ignored',
@@ -302,7 +305,7 @@ function stackEvent(event: Record<string, unknown>, ownStackId: string | undefin
   };
 }
 
-function endpointCreatedHint(detail: Record<string, unknown>): Work {
+function endpointCreatedHint(detail: Record<string, unknown>): QueuedWork {
   const requested = requestedServiceName(detail.requestParameters);
   const endpointIds = idsIn(JSON.stringify(detail.responseElements ?? null), ENDPOINT_ID);
   if (typeof requested !== 'string') {
@@ -333,7 +336,7 @@ function idsIn(text: string, pattern: RegExp): string[] {
   return [...new Set(text.match(pattern) ?? [])];
 }
 
-function unknown(event: unknown): Work {
+function unknown(event: unknown): QueuedWork {
   return { kind: 'unknown', seen: describeShape(event) };
 }
 
