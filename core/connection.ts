@@ -7,7 +7,7 @@
  */
 
 /** Every state AWS documents for `VpcEndpointState`, in the spelling the guard uses. */
-export const CONNECTION_STATES = [
+const CONNECTION_STATES = [
   'pendingAcceptance',
   'pending',
   'available',

@@ -15,7 +15,7 @@ const MAX_PARAMETER_NAME_LENGTH = 1011;
 const MAX_HIERARCHY_LEVELS = 15;
 
 /** Why `name` is not an SSM parameter name, or undefined when it is one. */
-export function parameterNameProblem(name: string): string | undefined {
+function parameterNameProblem(name: string): string | undefined {
   if (!PARAMETER_NAME.test(name)) {
     return 'is not an SSM parameter name (letters, digits, "_", ".", "-"; a path such as /vpce-guard/policy starts with "/")';
   }

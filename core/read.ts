@@ -18,7 +18,7 @@ export interface Target {
 }
 
 /** What the guard may act on: pending connections, and available ones when the policy revokes. */
-export function actionableStates(policy: Pick<Policy, 'revoke'>): KnownState[] {
+function actionableStates(policy: Pick<Policy, 'revoke'>): KnownState[] {
   return policy.revoke ? ['pendingAcceptance', 'available'] : ['pendingAcceptance'];
 }
 

@@ -1,7 +1,8 @@
 /**
- * The Lambda entry point for every trigger: SNS notifications, EventBridge rules, the
- * retry queue and manual invocations. It only builds the dependencies (once per
- * container) and hands each event to the guard's core.
+ * The Lambda entry point for every trigger: the hint queue (connection notifications and
+ * CloudTrail events), the retry queue, the schedule and Parameter Store Change rules, manual
+ * invocations, and the stack's notification cleanup resource. It only builds the dependencies
+ * (once per container), sets each invocation's deadlines, and hands the event to guard.ts.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';

@@ -12,7 +12,7 @@ export interface OutgoingMessage {
   readonly attributes?: Readonly<Record<string, string>>;
 }
 
-export class QueueSendError extends Error {
+class QueueSendError extends Error {
   constructor(queueUrl: string, failed: readonly string[]) {
     super(`could not send ${failed.length} message(s) to ${queueUrl}: ${failed.join('; ')}`);
     this.name = 'QueueSendError';
