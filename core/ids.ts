@@ -24,3 +24,15 @@ export function isEndpointId(value: unknown): value is string {
 export function isAccountId(value: unknown): value is string {
   return typeof value === 'string' && /^\d{12}$/.test(value);
 }
+
+/** An account's root principal, in any partition: `arn:aws:iam::123456789012:root`. */
+const ACCOUNT_ROOT_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):root$/;
+
+/**
+ * The 12-digit account `value` names, as an account ID or its root ARN; undefined when it
+ * names none (a user, a role, anything else).
+ */
+export function accountIdOf(value: unknown): string | undefined {
+  if (isAccountId(value)) return value;
+  return typeof value === 'string' ? ACCOUNT_ROOT_ARN.exec(value)?.[1] : undefined;
+}

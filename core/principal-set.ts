@@ -17,7 +17,7 @@
  * decoded list matches its count and digest, so a half-written set is never used.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { isAccountId } from './ids';
+import { accountIdOf } from './ids';
 import { stripByteOrderMark } from './text';
 
 export const SET_NAME_SHAPE =
@@ -224,8 +224,6 @@ export function sortedAccounts(accounts: Iterable<string>): string[] {
 // The list an operator writes: one account per line
 // ---------------------------------------------------------------------------------------
 
-const ACCOUNT_ROOT_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):root$/;
-
 export interface AccountListLine {
   /** From 1. */
   readonly line: number;
@@ -251,7 +249,7 @@ export function parseAccountList(text: string): {
     .forEach((raw, i) => {
       const entry = raw.trim();
       if (entry === '' || entry.startsWith('#')) return;
-      const account = isAccountId(entry) ? entry : ACCOUNT_ROOT_ARN.exec(entry)?.[1];
+      const account = accountIdOf(entry);
       if (!account) {
         errors.push({
           line: i + 1,

@@ -3,7 +3,7 @@
  * (`rules[2].principals[0]: "12345" is not …`). Shared by the function, `cdk synth` (the
  * initial policy file) and the CLI, so it imports nothing heavier than the standard library.
  */
-import { isAccountId, isServiceId } from '../ids';
+import { accountIdOf, isServiceId, SERVICE_ID_SHAPE } from '../ids';
 import { isPrincipalSetName, SET_NAME_SHAPE } from '../principal-set';
 import { stripByteOrderMark } from '../text';
 import {
@@ -17,7 +17,6 @@ import {
 /** Names that `Decision.rule` uses for the lists; a rule may not take them as its id. */
 const RESERVED_RULE_IDS = new Set(['deny', 'defaultAction', 'state']);
 
-const ACCOUNT_ROOT_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):root$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -327,20 +326,14 @@ function parseSetNames(value: unknown, path: string, errors: ErrorList): string[
 }
 
 function parsePrincipal(value: unknown, path: string, errors: ErrorList): string | undefined {
-  if (typeof value === 'string') {
-    if (isAccountId(value)) return value;
-    const arn = ACCOUNT_ROOT_ARN.exec(value);
-    if (arn) return arn[1];
-  }
+  const account = accountIdOf(value);
+  if (account) return account;
   return errors.fail(path, `${show(value)} is not a 12-digit account ID or account root ARN`);
 }
 
 function parseServiceId(value: unknown, path: string, errors: ErrorList): string | undefined {
   if (isServiceId(value)) return value;
-  return errors.fail(
-    path,
-    `${show(value)} is not an endpoint service ID (vpce-svc- and 8 to 17 hex digits)`,
-  );
+  return errors.fail(path, `${show(value)} is not an endpoint service ID (${SERVICE_ID_SHAPE})`);
 }
 
 function parseRegions(
