@@ -39,5 +39,8 @@ process.on('message', async ({ id, event, timeoutMs }) => {
   } catch (error) {
     outcome = { id, error: { name: error.name, message: error.message } };
   }
+  // When the invocation's time was up, and how much of it was left when the handler returned:
+  // a real Lambda would have stopped a handler that had none left.
+  outcome.end = { timeoutAt: deadline, remainingMs: deadline - Date.now() };
   process.stdout.write(`${RESULT_MARKER}${JSON.stringify(outcome)}\n`);
 });

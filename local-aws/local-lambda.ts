@@ -12,6 +12,14 @@ export interface Invocation {
   readonly error?: { readonly name: string; readonly message: string };
 }
 
+/** How an invocation ended, on the container's clock (epoch milliseconds). */
+export interface InvocationEnd {
+  /** When its time was up: the start plus its timeout. */
+  readonly timeoutAt: number;
+  /** Its time left when the handler returned; negative: Lambda would have stopped it first. */
+  readonly remainingMs: number;
+}
+
 type InitMessage =
   | { readonly type: 'ready'; readonly initMs: number }
   | {
@@ -26,6 +34,8 @@ const RESULT_MARKER = '@@local-lambda-result@@';
 export class LocalLambda {
   /** The structured log lines the function wrote (Powertools Logger's JSON), as they come. */
   readonly logs: Record<string, unknown>[] = [];
+  /** How each invocation ended, in the order they ended. */
+  readonly ends: InvocationEnd[] = [];
   private readonly pending = new Map<number, (invocation: Invocation) => void>();
   private nextId = 0;
 
@@ -113,9 +123,13 @@ export class LocalLambda {
       this.logs.push(parseLogLine(line));
       return;
     }
-    const { id, ...invocation } = JSON.parse(line.slice(RESULT_MARKER.length)) as Invocation & {
+    const { id, end, ...invocation } = JSON.parse(
+      line.slice(RESULT_MARKER.length),
+    ) as Invocation & {
       id: number;
+      end: InvocationEnd;
     };
+    this.ends.push(end);
     this.pending.get(id)?.(invocation);
     this.pending.delete(id);
   }
