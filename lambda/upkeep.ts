@@ -42,6 +42,12 @@ export class PermissionsCache {
 
   constructor(private readonly clock: Clock) {}
 
+  /** Forgets every service but `serviceIds` (all the protected services the account has now). */
+  retainOnly(serviceIds: readonly string[]): void {
+    const kept = new Set(serviceIds);
+    for (const id of this.read.keys()) if (!kept.has(id)) this.read.delete(id);
+  }
+
   /** Whether `serviceId` allows every principal, as last read; undefined when never read. */
   openToEveryone(serviceId: string): boolean | undefined {
     return this.read.get(serviceId)?.everyone;
@@ -190,6 +196,8 @@ export async function upkeep(deps: UpkeepDeps, only?: readonly string[]): Promis
   const topicArn = deps.config.notificationTopicArn;
   const wiring = topicArn ? await wire(deps, topicArn, ids, only, failures) : undefined;
 
+  // A sweep lists every protected service: what it does not list was deleted (or unprotected).
+  if (!only) deps.permissions.retainOnly(ids);
   for (const unread of await deps.permissions.refresh(deps.ec2, ids, inTime)) {
     failures.add('read permissions', unread.error, unread.serviceId);
   }

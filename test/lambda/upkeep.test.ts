@@ -8,6 +8,7 @@ import {
   DeleteVpcEndpointConnectionNotificationsCommand,
   DescribeVpcEndpointConnectionNotificationsCommand,
   DescribeVpcEndpointConnectionsCommand,
+  DescribeVpcEndpointServiceConfigurationsCommand,
   DescribeVpcEndpointServicePermissionsCommand,
   RejectVpcEndpointConnectionsCommand,
 } from '@aws-sdk/client-ec2';
@@ -465,6 +466,31 @@ describe('posture', () => {
     h.clock.time += 25 * 60_000;
     await h.run(scheduledEvent());
     expect(reads()).toBe(50); // 20 of those read 35 minutes ago, oldest first
+  });
+
+  test('forgets what it read of a service that is gone, and only then', async () => {
+    const h = protectingAll();
+    await h.run(scheduledEvent());
+    expect(h.deps.permissions.openToEveryone(SERVICE_C)).toBe(false);
+
+    // A new service's own upkeep reads that one service: the others are not forgotten.
+    const NEW = 'vpce-svc-0bbbbbbbbbbbbbbb2';
+    h.model.addService(NEW);
+    await h.run(sqsEvent([JSON.stringify(serviceCreatedEvent({ serviceId: NEW }))]));
+    expect(h.deps.permissions.openToEveryone(SERVICE_C)).toBe(false);
+
+    // Service C is deleted: the next sweep no longer lists it.
+    h.ec2.on(DescribeVpcEndpointServiceConfigurationsCommand).callsFake((input) => {
+      const answer = h.model.describeServices(input);
+      const ServiceConfigurations = answer.ServiceConfigurations?.filter(
+        (c) => c.ServiceId !== SERVICE_C,
+      );
+      return { ...answer, ServiceConfigurations };
+    });
+    await h.run(scheduledEvent());
+    expect(h.deps.permissions.openToEveryone(SERVICE_C)).toBeUndefined();
+    expect(h.deps.permissions.openToEveryone(SERVICE_A)).toBe(false);
+    expect(h.deps.permissions.openToEveryone(NEW)).toBe(false);
   });
 
   test('with protectedServiceIds, only the listed services are reported; a missing one is named', async () => {
