@@ -25,7 +25,7 @@ import {
   sweepServices,
   type Target,
 } from '../core/reconcile';
-import { nextAttempt, type RetryRecord, retryRecordFor } from '../core/retry-record';
+import { nextAttempt, retryRecordFor } from '../core/retry-record';
 import { DecisionJournal, type DecisionPublisher } from './decision-events';
 import {
   classifyEvent,
@@ -45,7 +45,7 @@ import {
   reportUnwire,
   reportUpkeep,
 } from './report';
-import { deadLetter, dispatchRetries, type RetryDeps, retryable } from './retries';
+import { deadLetter, dispatchRetries, retriesOf, type RetryDeps } from './retries';
 import { logger } from './telemetry';
 import { type PermissionsCache, unwire, upkeep } from './upkeep';
 
@@ -228,8 +228,11 @@ async function reconcileWork(
   }
   deps.journal?.noteReports(reports);
   const now = new Date(deps.clock.now());
-  const records = retryable(reports.flatMap((r) => r.failures)).map((f) => retryRecordFor(f, now));
-  const retriesQueued = await dispatchRetries(records, deps);
+  const failures = reports.flatMap((r) => r.failures);
+  const retriesQueued = await dispatchRetries(
+    retriesOf(failures, (f) => retryRecordFor(f, now)),
+    deps,
+  );
   // Last, so that it never delays a decision or its retry records.
   if (!scope.sweep && scope.created.length > 0) {
     reportUpkeep(await upkeep(deps, scope.created));
@@ -341,8 +344,10 @@ async function retry(
     const reports = await reconcileTargets(reconcileContext(policy, deps), [target], reportService);
     deps.journal?.noteReports(reports, record.attempt + 1);
     const failures = reports.flatMap((r) => r.failures);
-    const next: RetryRecord[] = retryable(failures).map((f) => nextAttempt(record, f));
-    await dispatchRetries(next, deps);
+    await dispatchRetries(
+      retriesOf(failures, (f) => nextAttempt(record, f)),
+      deps,
+    );
   } finally {
     logger.removeKeys(['retryAttempt', 'retryMessageId']);
   }

@@ -24,21 +24,39 @@ export interface RetryDeps {
 }
 
 /** The failures worth another attempt (not, say, a service that no longer exists). */
-export function retryable(failures: readonly Failure[]): Failure[] {
+function retryable(failures: readonly Failure[]): Failure[] {
   return failures.filter((f) => f.retryable);
+}
+
+/** A retry record to send, and the failure it is for. */
+export interface PendingRetry {
+  readonly record: RetryRecord;
+  /** Deferred for lack of time (no attempt was made): never dead-lettered for it. */
+  readonly deferred: boolean;
+}
+
+/** The retry of each retryable failure: `recordOf` makes its record. */
+export function retriesOf(
+  failures: readonly Failure[],
+  recordOf: (failure: Failure) => RetryRecord,
+): PendingRetry[] {
+  return retryable(failures).map((f) => ({ record: recordOf(f), deferred: f.deferred === true }));
 }
 
 /**
  * Queues each retry record with its backoff, or dead-letters it once it has had
- * `MAX_ATTEMPTS` attempts. Returns how many were queued.
+ * `MAX_ATTEMPTS` attempts. A deferral made no attempt, so it is never dead-lettered, even for
+ * a record redriven with its attempts used up: it waits for that attempt. Returns how many
+ * were queued.
  */
 export async function dispatchRetries(
-  records: readonly RetryRecord[],
+  retries: readonly PendingRetry[],
   deps: RetryDeps,
 ): Promise<number> {
   const { maxAttempts } = deps.config;
-  const exhausted = records.filter((r) => r.attempt >= maxAttempts);
-  const queued = records.filter((r) => r.attempt < maxAttempts);
+  const isExhausted = (r: PendingRetry) => !r.deferred && r.record.attempt >= maxAttempts;
+  const exhausted = retries.filter(isExhausted).map((r) => r.record);
+  const queued = retries.filter((r) => !isExhausted(r)).map((r) => r.record);
   for (const record of exhausted) {
     logger.error('Retry attempts exhausted; sending to the dead-letter queue', {
       serviceId: record.serviceId,

@@ -403,6 +403,20 @@ describe('pagination and batching', () => {
     ]);
   });
 
+  test('a deferral never dead-letters: a redriven record at its last attempt waits for one', async () => {
+    const pending = connection(DENIED);
+    const h = harness({ connections: [pending], config: { maxAttempts: 3 } });
+    // Redriven from the dead-letter queue: its attempts are used up, it gets one more.
+    const body = retryBody({ endpointIds: [pending.VpcEndpointId], attempt: 3 });
+
+    await h.runBy(sqsEvent([body]), h.clock.now());
+
+    expect(h.sent(DLQ_URL)).toEqual([]);
+    expect(h.sent(RETRY_QUEUE_URL).map((m) => m.record)).toEqual([
+      expect.objectContaining({ endpointIds: [pending.VpcEndpointId], attempt: 3 }),
+    ]);
+  });
+
   test('services not yet read at the deadline are deferred whole', async () => {
     const h = harness({
       connections: [connection(DENIED), connection(DENIED, { ServiceId: SERVICE_B })],
