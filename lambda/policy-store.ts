@@ -30,6 +30,8 @@ export class PolicyStore {
     readonly expiresAt: number;
   };
   private lastValid?: Policy;
+  /** The problem last reported, and when: the same one is reported once per FAILED_LOAD_TTL_MS. */
+  private reported?: { readonly problem: string; readonly at: number };
   /** The sets of the last valid load: a set whose version is unchanged is not read again. */
   private lastSets: readonly LoadedSet[] = [];
 
@@ -40,7 +42,7 @@ export class PolicyStore {
     private readonly parameterName: string,
     private readonly cacheSeconds: number,
     private readonly clock: Clock,
-    /** Told of each load that found a problem (once per load, not per cached use). */
+    /** Told of a load that found a problem: once per load window, not per read or cached use. */
     private readonly onProblem: (problem: PolicyProblem, fallback: boolean) => void = () => {},
   ) {}
 
@@ -61,6 +63,7 @@ export class PolicyStore {
     const problemOrPolicy = await this.fetch();
     let load: PolicyLoad;
     if ('policy' in problemOrPolicy) {
+      this.reported = undefined;
       this.lastValid = problemOrPolicy.policy;
       load = { policy: problemOrPolicy.policy };
     } else {
@@ -71,13 +74,26 @@ export class PolicyStore {
       // A load the invocation's deadline refused says nothing of the parameter: it is neither
       // reported (a false "Policy unreadable") nor cached (the next invocation reads again).
       if (problemOrPolicy.problem.outOfTime) return load;
-      this.onProblem(problemOrPolicy.problem, this.lastValid !== undefined);
+      this.report(problemOrPolicy.problem, now);
     }
     const ttl = load.problem
       ? Math.min(FAILED_LOAD_TTL_MS, this.cacheSeconds * 1000)
       : this.cacheSeconds * 1000;
     this.cached = { load, loadedAt: now, expiresAt: now + ttl };
     return load;
+  }
+
+  /**
+   * Reports a problem once per failed load window: with a cache time under FAILED_LOAD_TTL_MS
+   * (0 included) every read loads again, and the same problem would be logged and counted each
+   * time. A different problem is reported at once.
+   */
+  private report(problem: PolicyProblem, now: number): void {
+    const key = JSON.stringify([problem.kind, problem.parameter, problem.errors]);
+    const last = this.reported;
+    if (last && last.problem === key && now - last.at < FAILED_LOAD_TTL_MS) return;
+    this.reported = { problem: key, at: now };
+    this.onProblem(problem, this.lastValid !== undefined);
   }
 
   private async fetch(): Promise<{ policy: Policy } | { problem: PolicyProblem }> {

@@ -817,6 +817,21 @@ describe('the policy', () => {
     expect(h.ec2).not.toHaveReceivedAnyCommand();
   });
 
+  test('with no cache time, a broken policy is reported once per 5 s, not on every read', async () => {
+    const h = harness({ connections: [connection(DENIED)], config: { policyCacheSeconds: 0 } });
+    await h.run(scheduledEvent());
+    h.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '{"version": 2}' } });
+
+    // The sweep read it twice (loaded, then confirmed before its Reject); each hint reads again.
+    for (let i = 0; i < 3; i++) await h.run(snsEvent(SERVICE_A));
+    expect(h.ssm).toHaveReceivedCommandTimes(GetParameterCommand, 2 + 3);
+    expect(metricTotal('PolicyInvalid')).toBe(1);
+
+    h.clock.time += 5_000;
+    await h.run(snsEvent(SERVICE_A));
+    expect(metricTotal('PolicyInvalid')).toBe(2);
+  });
+
   test('a policy that turns invalid leaves the guard acting on the last valid one', async () => {
     const first = connection(DENIED);
     const h = harness({ connections: [first] });
