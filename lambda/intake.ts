@@ -238,14 +238,10 @@ function eventBridgeWork(event: Record<string, unknown>, settings: IntakeSetting
         };
   }
 
-  if (detailType === 'AWS API Call via CloudTrail' && detail.eventName === 'CreateVpcEndpoint') {
-    return endpointCreatedHint(detail);
-  }
-  if (
-    detailType === 'AWS API Call via CloudTrail' &&
-    detail.eventName === 'CreateVpcEndpointServiceConfiguration'
-  ) {
-    return serviceCreated(detail);
+  // EC2's calls, as CloudTrail puts them on the bus: source aws.ec2, as the rules match them.
+  if (detailType === 'AWS API Call via CloudTrail' && event.source === 'aws.ec2') {
+    if (detail.eventName === 'CreateVpcEndpoint') return endpointCreatedHint(detail);
+    if (detail.eventName === 'CreateVpcEndpointServiceConfiguration') return serviceCreated(detail);
   }
   return unknown(event);
 }

@@ -65,6 +65,16 @@ describe('classifyEvent', () => {
     expect(parse(event)).toMatchObject({ kind: 'hint', serviceIds: ['vpce-svc-01234567'] });
   });
 
+  test('takes CloudTrail records of EC2 only: another source is unknown', () => {
+    for (const event of [
+      createVpcEndpointEvent('com.amazonaws.vpce.eu-west-1.vpce-svc-01234567'),
+      serviceCreatedEvent({ serviceId: 'vpce-svc-01234567' }),
+    ]) {
+      expect(parse({ ...event, source: 'custom.app' })).toMatchObject({ kind: 'unknown' });
+      expect(parse(event)).not.toMatchObject({ kind: 'unknown' });
+    }
+  });
+
   test('tolerates a CloudTrail record whose detail is missing', () => {
     expect(
       parse({ 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2' }),
