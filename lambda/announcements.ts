@@ -35,17 +35,23 @@ export interface ClaimsResult {
   readonly errors: readonly string[];
 }
 
+/** The announcement table, and the client that writes to it. */
+export interface AnnouncementTable {
+  readonly dynamodb: DynamoDBClient;
+  readonly name: string;
+}
+
 export class Announcements {
   /** Keys this container claimed or found claimed, with when their claim expires (epoch ms). */
   private readonly cache = new Map<string, number>();
 
   /**
-   * @param table the table's name or ARN; absent: each container remembers only its own
-   * announcements (a test, or a guard deployed without the table).
+   * @param table the table (its name or ARN) and the client that writes to it; absent: each
+   * container remembers only its own announcements (a test, or a guard deployed without the
+   * table), and no DynamoDB client is built.
    */
   constructor(
-    private readonly dynamodb: DynamoDBClient,
-    private readonly table: string | undefined,
+    private readonly table: AnnouncementTable | undefined,
     private readonly clock: Clock,
   ) {}
 
@@ -54,16 +60,18 @@ export class Announcements {
     const claims = new Map<string, Claim>();
     const errors = new Set<string>();
     const toWrite: string[] = [];
+    const table = this.table;
     for (const key of new Set(keys)) {
       if (this.cached(key)) claims.set(key, 'announced');
-      else if (this.table === undefined) {
+      else if (table === undefined) {
         claims.set(key, 'announce');
         this.remember(key, this.clock.now() + CLAIM_MS);
       } else toWrite.push(key);
     }
+    if (table === undefined) return { claims, errors: [] };
     await inPool(toWrite, CONCURRENT_CLAIMS, async (key) => {
       try {
-        claims.set(key, await this.write(key));
+        claims.set(key, await this.write(table, key));
       } catch (error) {
         claims.set(key, 'unknown');
         errors.add(`${(error as Error).name}: ${(error as Error).message}`);
@@ -86,21 +94,22 @@ export class Announcements {
    */
   async release(keys: readonly string[]): Promise<void> {
     for (const key of keys) this.cache.delete(key);
-    if (this.table === undefined || keys.length === 0) return;
+    const table = this.table;
+    if (table === undefined || keys.length === 0) return;
     await inPool(keys, CONCURRENT_CLAIMS, async (key) => {
       try {
         // An expired claim: the next claim's condition lets it through.
-        await this.put(key, this.clock.now() - 1000, false);
+        await this.put(table, key, this.clock.now() - 1000, false);
       } catch {
         // The claim stays until it expires: this event is announced late, not lost.
       }
     });
   }
 
-  private async write(key: string): Promise<Claim> {
+  private async write(table: AnnouncementTable, key: string): Promise<Claim> {
     const expiresAt = this.clock.now() + CLAIM_MS;
     try {
-      await this.put(key, expiresAt, true);
+      await this.put(table, key, expiresAt, true);
       this.remember(key, expiresAt);
       return 'announce';
     } catch (error) {
@@ -112,11 +121,16 @@ export class Announcements {
     }
   }
 
-  private put(key: string, expiresAtMs: number, conditional: boolean): Promise<unknown> {
+  private put(
+    table: AnnouncementTable,
+    key: string,
+    expiresAtMs: number,
+    conditional: boolean,
+  ): Promise<unknown> {
     const { partitionKey, timeToLiveAttribute } = ANNOUNCEMENT_TABLE;
-    return this.dynamodb.send(
+    return table.dynamodb.send(
       new PutItemCommand({
-        TableName: this.table,
+        TableName: table.name,
         Item: {
           [partitionKey]: { S: key },
           // DynamoDB's TTL reads epoch seconds.

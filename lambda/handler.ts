@@ -70,9 +70,17 @@ const deps: GuardDeps = {
   decisions: new DecisionPublisher({
     events: abortAtDeadline(new EventBridgeClient(retrySettings(DEFAULT_ATTEMPTS, finish)), finish),
     ...(config.eventBusName ? { busName: config.eventBusName } : {}),
+    // Without a table, no DynamoDB client: each container remembers its own announcements.
     announcements: new Announcements(
-      abortAtDeadline(new DynamoDBClient(retrySettings(DEFAULT_ATTEMPTS, finish)), finish),
-      config.announcementTableName,
+      config.announcementTableName
+        ? {
+            dynamodb: abortAtDeadline(
+              new DynamoDBClient(retrySettings(DEFAULT_ATTEMPTS, finish)),
+              finish,
+            ),
+            name: config.announcementTableName,
+          }
+        : undefined,
       realClock,
     ),
     clock: realClock,

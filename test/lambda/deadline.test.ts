@@ -7,7 +7,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -109,11 +108,7 @@ function guardDeps(clock: Clock, config: Partial<GuardConfig>, ec2Url = fakes.ec
     permissions: new PermissionsCache(clock),
     decisions: new DecisionPublisher({
       events: made(new EventBridgeClient(endpoint(fakes.eventBridge.url))),
-      announcements: new Announcements(
-        made(new DynamoDBClient(endpoint(fakes.dynamoDb.url))),
-        undefined,
-        clock,
-      ),
+      announcements: new Announcements(undefined, clock),
       clock,
     }),
     clock,

@@ -82,8 +82,7 @@ function container(
     events,
     ...(options.busName ? { busName: options.busName } : {}),
     announcements: new Announcements(
-      dynamodb,
-      options.table === null ? undefined : (options.table ?? TABLE),
+      options.table === null ? undefined : { dynamodb, name: options.table ?? TABLE },
       clock,
     ),
     clock,

@@ -15,7 +15,6 @@ import {
   EC2Client,
   RejectVpcEndpointConnectionsCommand,
 } from '@aws-sdk/client-ec2';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -202,7 +201,7 @@ export function harness(options: HarnessOptions = {}) {
     // No announcement table: the container's own memory, as a guard deployed without one.
     decisions: new DecisionPublisher({
       events: new EventBridgeClient({ region: REGION }),
-      announcements: new Announcements(new DynamoDBClient({ region: REGION }), undefined, clock),
+      announcements: new Announcements(undefined, clock),
       clock,
     }),
   };
