@@ -194,15 +194,33 @@ export async function pushPrincipalSet(ssm: SSMClient, write: SetWrite): Promise
     }
   }
 
+  // Two pushes can both pass the check before either commits: the later commit stands. So the
+  // manifest, read again, says which version is in force, and its parts are never deleted.
+  // (Left open: a push that passed its check but has not committed when another one cleans up
+  // loses its parts and then commits; the guard finds a part missing, reports the set invalid
+  // and keeps acting on the version it had, until the next push.)
+  const inForce = await manifestVersionName(ssm, parameter, set);
+  if (!inForce) {
+    return {
+      manifest: encoded.manifest,
+      deletedParts: 0,
+      cleanupProblem: `the manifest of set ${set} could not be read after the commit, so no parts of other versions were deleted; the next push removes them`,
+    };
+  }
+  const lost =
+    inForce === version
+      ? {}
+      : {
+          cleanupProblem: `another push committed set ${set} version ${inForce} after this one: it is in force`,
+        };
   const partsPrefix = setPartsPrefix(parameter, set);
-  const stale = (await listParameterNames(ssm, partsPrefix)).filter(
-    (name) => !partNames.includes(name),
-  );
+  const removable = (name: string) => name.slice(partsPrefix.length).split('/')[0] !== inForce;
+  const stale = (await listParameterNames(ssm, partsPrefix)).filter(removable);
   if (sharing) {
     // RAM asks that a resource leave its shares before it is deleted. Shared parts whose
     // parameter is gone already (a push interrupted in between) are unshared too.
     try {
-      const shared = (await sharing.sharedUnder(partsPrefix)).filter((n) => !partNames.includes(n));
+      const shared = (await sharing.sharedUnder(partsPrefix)).filter(removable);
       await sharing.unshare([...new Set([...stale, ...shared])]);
     } catch (error) {
       return {
@@ -213,7 +231,7 @@ export async function pushPrincipalSet(ssm: SSMClient, write: SetWrite): Promise
     }
   }
   await deleteParameters(ssm, stale);
-  return { manifest: encoded.manifest, deletedParts: stale.length };
+  return { manifest: encoded.manifest, deletedParts: stale.length, ...lost };
 }
 
 /** A CliError's own words; an AWS error's code and message. */
@@ -259,6 +277,18 @@ async function manifestVersion(
 ): Promise<number | undefined> {
   const name = setManifestName(parameter, set);
   return (await getParameters(ssm, [name])).get(name)?.Version;
+}
+
+/** The version a set's manifest names now; undefined when it is missing or unreadable. */
+async function manifestVersionName(
+  ssm: SSMClient,
+  parameter: PolicyParameter,
+  set: string,
+): Promise<string | undefined> {
+  const name = setManifestName(parameter, set);
+  const manifest = (await getParameters(ssm, [name])).get(name);
+  const parsed = parseSetManifest(manifest?.Value ?? '', set);
+  return 'manifest' in parsed ? parsed.manifest.version : undefined;
 }
 
 /** A live set's summary, from its manifest. */

@@ -31,6 +31,7 @@ import { CliError, EXIT_FAILURE, EXIT_OK, formatProblem, UsageError } from '../e
 import type { CliIo } from '../io';
 import { count, plural, readSetFile } from '../policy-file';
 import {
+  ensureWritable,
   type LiveParameter,
   type ParameterStorage,
   readParameterStorage,
@@ -198,11 +199,7 @@ ${CHANGE_OPTIONS_HELP}
 Example:
   vpce-guard sets add gold-customers 111122223333 444455556666`,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, CHANGE_OPTIONS, ['set', 'account'], {
-      variadic: true,
-    });
-    const change = changeFrom(positionals[0]!, values);
-    const accounts = accountArguments(positionals.slice(1));
+    const { values, change, accounts } = changeWithAccounts(args);
     return withAwsClients(io.aws, values, (aws) =>
       applyChange(io, aws, change, 'the command line', (live) => [...live, ...accounts], {
         replaces: false,
@@ -227,11 +224,7 @@ ${CHANGE_OPTIONS_HELP}
 Example:
   vpce-guard sets remove gold-customers 111122223333`,
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, CHANGE_OPTIONS, ['set', 'account'], {
-      variadic: true,
-    });
-    const change = changeFrom(positionals[0]!, values);
-    const accounts = accountArguments(positionals.slice(1));
+    const { values, change, accounts } = changeWithAccounts(args);
     return withAwsClients(io.aws, values, (aws) =>
       applyChange(
         io,
@@ -316,6 +309,18 @@ function setNameArgument(value: string): string {
   return value;
 }
 
+/** `sets add|remove <set> <account>…` and their options, checked before any AWS call. */
+function changeWithAccounts(args: readonly string[]) {
+  const { values, positionals } = parseCommandArgs(args, CHANGE_OPTIONS, ['set', 'account'], {
+    variadic: true,
+  });
+  return {
+    values,
+    change: changeFrom(positionals[0]!, values),
+    accounts: accountArguments(positionals.slice(1)),
+  };
+}
+
 function accountArguments(values: readonly string[]): readonly string[] {
   const bad = values.find((v) => !isAccountId(v));
   if (bad !== undefined) throw new UsageError(`<account>: "${bad}" is not a 12-digit account ID`);
@@ -336,6 +341,8 @@ async function applyChange(
   { replaces }: { readonly replaces: boolean },
 ): Promise<number> {
   const { parameter, set } = change;
+  // The set's parameters are written by name, in this account: beside this account's policy only.
+  await ensureWritable(aws.ssm, parameter);
   const policy = await readPolicyParameter(aws.ssm, parameter.id);
   // DescribeParameters, by name: the tier and key GetParameter does not tell.
   const policyStorage = policy ? await readParameterStorage(aws.ssm, parameter.name) : undefined;

@@ -267,6 +267,112 @@ describe('sets push', () => {
   });
 });
 
+describe('sets push, add and remove to a policy named by its ARN', () => {
+  const HOME = '111111111111';
+  const SHARED = `arn:aws:ssm:eu-west-1:${HOME}:parameter/vpce-guard/policy`;
+
+  test.each([
+    ['push', () => ['sets', 'push', 'gold', writeList('g.txt', accounts(3))]],
+    ['add', () => ['sets', 'add', 'gold', ACME]],
+    ['remove', () => ['sets', 'remove', 'gold', ACME]],
+  ])(
+    'sets %s refuses another account’s shared policy: exit 2, nothing written in either account',
+    async (_, argv) => {
+      ctx.fakes.ssm.setParameter(NAME, JSON.stringify(GOLD_POLICY), 'String', {
+        account: HOME,
+        region: 'eu-west-1',
+        tier: 'Advanced',
+      });
+      ctx.fakes.ssm.share(NAME, ctx.fakes.accountId, { account: HOME, region: 'eu-west-1' });
+
+      const run = await runCli([...argv(), '--yes', '--name', SHARED], ctx.fakes);
+
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(
+        `error: --name: ${SHARED} is no parameter of the account these credentials are in`,
+      );
+      const writes = ctx.fakes.ssm.calls.filter(
+        (c) => c.action === 'PutParameter' || c.action.startsWith('Delete'),
+      );
+      expect(writes).toEqual([]);
+      expect(ctx.fakes.ram.calls).toEqual([]);
+      expect(ctx.fakes.ssm.parameter(MANIFEST)).toBeUndefined();
+      expect(ctx.fakes.ssm.parameter(MANIFEST, { account: HOME, region: 'eu-west-1' })).toBe(
+        undefined,
+      );
+    },
+  );
+});
+
+describe('two pushes of one set at once', () => {
+  /** A client of the fakes whose manifest commit (PutParameter with Overwrite) runs `around`. */
+  function clientCommitting(around: (commit: () => Promise<unknown>) => Promise<unknown>) {
+    const ssm = new SSMClient({
+      region: 'eu-west-1',
+      endpoint: ctx.fakes.ssm.url,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    ssm.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { Name?: string; Overwrite?: boolean };
+        return input.Name === MANIFEST && input.Overwrite
+          ? ((await around(() => next(args))) as Awaited<ReturnType<typeof next>>)
+          : next(args);
+      },
+      { step: 'initialize', name: 'aroundCommit' },
+    );
+    return ssm;
+  }
+  const pushWith = (ssm: SSMClient, accountsToPush: string[], expected: number, now: Date) =>
+    pushPrincipalSet(ssm, {
+      parameter: policyParameter(NAME),
+      set: 'gold',
+      accounts: accountsToPush,
+      storage: { tier: 'Advanced', type: 'String' },
+      now,
+      expectedManifestVersion: expected,
+    });
+
+  test('both past the check: the later commit stands, and the earlier push deletes none of its parts', async () => {
+    await runCli(['sets', 'push', 'gold', writeList('g.txt', accounts(5)), '--yes'], ctx.fakes);
+    const stale = ctx.fakes.ssm.parameter(MANIFEST)!.version;
+
+    // B passed its check and waits at its commit; A passes its check and commits; B commits
+    // right after A's commit, and finishes, before A goes on to its cleanup.
+    let atCommit!: () => void;
+    const bAtCommit = new Promise<void>((resolve) => (atCommit = resolve));
+    let release!: () => void;
+    const bReleased = new Promise<void>((resolve) => (release = resolve));
+    const b = clientCommitting(async (commit) => {
+      atCommit();
+      await bReleased;
+      return commit();
+    });
+    const bPush = pushWith(b, [GLOBEX], stale, new Date('2026-11-29T12:00:00Z'));
+    await bAtCommit;
+    const a = clientCommitting(async (commit) => {
+      const committed = await commit();
+      release();
+      await bPush;
+      return committed;
+    });
+
+    const aResult = await pushWith(a, [ACME], stale, new Date('2026-11-29T12:00:01Z'));
+
+    a.destroy();
+    b.destroy();
+    // B's version is in force, whole: A's cleanup deleted none of its parts.
+    expect(await guardSees()).toEqual([GLOBEX]);
+    const { version } = JSON.parse(ctx.fakes.ssm.parameter(MANIFEST)!.value) as { version: string };
+    expect(version).toBe((await bPush).manifest.version);
+    expect(parts()).toEqual([`${PARTS}${version}/1`]);
+    expect(aResult).toMatchObject({
+      cleanupProblem: `another push committed set gold version ${version} after this one: it is in force`,
+    });
+  });
+});
+
 describe('sets add, remove, list, pull', () => {
   test('add creates the set and adds to it; remove takes out; list and pull show it', async () => {
     expect((await runCli(['sets', 'add', 'gold', ACME, GLOBEX, '--yes'], ctx.fakes)).code).toBe(0);
