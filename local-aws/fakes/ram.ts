@@ -311,17 +311,12 @@ export class FakeRam {
           )
         : [];
     const { page, nextToken } = this.page(rows, input);
-    const answer = page.map((l) => ({
-      resourceShareArn: l.shareArn,
-      resourceShareName: this.shares.find((s) => s.arn === l.shareArn)!.name,
-      associatedEntity: l.resourceArn,
-      associationType: 'RESOURCE',
-      status: l.status,
-      ...(l.statusMessage ? { statusMessage: l.statusMessage } : {}),
-      creationTime: l.created.getTime() / 1000,
-      lastUpdatedTime: l.updated.getTime() / 1000,
-      external: false,
-    }));
+    const answer = page.map((l) =>
+      associationOf(
+        this.shares.find((s) => s.arn === l.shareArn)!,
+        l,
+      ),
+    );
     for (const link of page) {
       if (link.readsLeft > 0) link.readsLeft -= 1;
       this.settleIfDue(link);
@@ -352,18 +347,7 @@ export class FakeRam {
     }
     for (const p of principals) if (!share.principals.includes(p)) share.principals.push(p);
     const links = resources.map((arn) => this.link(share, arn));
-    return {
-      resourceShareAssociations: links.map((l) => ({
-        resourceShareArn: share.arn,
-        resourceShareName: share.name,
-        associatedEntity: l.resourceArn,
-        associationType: 'RESOURCE',
-        status: l.status,
-        creationTime: l.created.getTime() / 1000,
-        lastUpdatedTime: l.updated.getTime() / 1000,
-        external: false,
-      })),
-    };
+    return { resourceShareAssociations: links.map((l) => associationOf(share, l)) };
   }
 
   private disassociate(input: JsonObject, caller: Caller): JsonObject {
@@ -393,18 +377,7 @@ export class FakeRam {
       link.readsLeft = this.settleAfterReads;
       this.settleIfDue(link);
     }
-    return {
-      resourceShareAssociations: links.map((l) => ({
-        resourceShareArn: share.arn,
-        resourceShareName: share.name,
-        associatedEntity: l.resourceArn,
-        associationType: 'RESOURCE',
-        status: l.status,
-        creationTime: l.created.getTime() / 1000,
-        lastUpdatedTime: l.updated.getTime() / 1000,
-        external: false,
-      })),
-    };
+    return { resourceShareAssociations: links.map((l) => associationOf(share, l)) };
   }
 
   /** The association of `arn` with `share`: an ASSOCIATED or pending one stays as it is. */
@@ -541,4 +514,19 @@ function stringList(value: unknown): string[] | undefined {
     throw new AwsError('InvalidParameterException', 'expected a list of strings');
   }
   return value as string[];
+}
+
+/** An association as RAM's answers describe it (timestamps in epoch seconds). */
+function associationOf(share: FakeShare, link: FakeAssociation): JsonObject {
+  return {
+    resourceShareArn: share.arn,
+    resourceShareName: share.name,
+    associatedEntity: link.resourceArn,
+    associationType: 'RESOURCE',
+    status: link.status,
+    ...(link.statusMessage ? { statusMessage: link.statusMessage } : {}),
+    creationTime: link.created.getTime() / 1000,
+    lastUpdatedTime: link.updated.getTime() / 1000,
+    external: false,
+  };
 }
