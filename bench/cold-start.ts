@@ -1,8 +1,9 @@
 /**
- * Cold start: the guard's bundle as deployed beside a floor bundle (bench/floor-entry.ts),
- * both built with the stack's esbuild settings. Each load is timed in a fresh Node.js
- * process (LocalLambda's init: the ES module import of the bundle) with the deployed
- * environment; guard and floor runs alternate so that machine noise hits both alike.
+ * Cold start: the guard's bundle as deployed beside two floors, all built with the stack's
+ * esbuild settings: the EC2 client alone (bench/floor-entry.ts) and every client the guard
+ * constructs without the guard's code (bench/clients-entry.ts). Each load is timed in a fresh
+ * Node.js process (LocalLambda's init: the ES module import of the bundle) with the deployed
+ * environment; the three take turns so that machine noise hits them alike.
  */
 import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,16 +15,23 @@ import { LocalLambda } from '../local-aws/local-lambda';
 import { guardEnvironment } from './guard-env';
 import { median, round } from './stats';
 
-/** Median load times, and their ratio guard / floor. */
+/** Median load times of the three bundles; ratios to the floor and to the clients. */
 export interface LoadTimes {
   readonly guardMs: number;
+  readonly clientsMs: number;
   readonly floorMs: number;
+  /** guard / floor: the whole cost of the guard over the least any guard must load. */
   readonly ratio: number;
+  /** clients / floor: what the SDK clients and Powertools utilities beyond EC2 cost. */
+  readonly clientsRatio: number;
+  /** guard / clients: what the guard's own code costs. */
+  readonly codeRatio: number;
 }
 
 /** The keys of `coldStart` in results.json (load times with the deployed source maps). */
 export interface ColdStartResult extends LoadTimes {
   readonly guardBytes: number;
+  readonly clientsBytes: number;
   readonly floorBytes: number;
 }
 
@@ -34,7 +42,15 @@ export interface PackageShare {
   readonly floorBytes: number;
 }
 
-const FLOOR_ENTRY = path.join(__dirname, 'floor-entry.ts');
+const BUNDLES = ['guard', 'clients', 'floor'] as const;
+type BundleName = (typeof BUNDLES)[number];
+const ENTRIES: Record<BundleName, string | undefined> = {
+  guard: undefined, // the guard's own entry
+  clients: path.join(__dirname, 'clients-entry.ts'),
+  floor: path.join(__dirname, 'floor-entry.ts'),
+};
+/** The packages whose constructed clients make the clients bundle what it claims to be. */
+const CLIENT_PACKAGE = /^@aws-sdk\/client-|^@aws-lambda-powertools\//;
 // Only what init needs: config.ts requires these; no call is made.
 const INIT_SETTINGS = {
   retryQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/vpce-guard-retry',
@@ -47,35 +63,66 @@ export async function measureColdStart(runs: number): Promise<{
 }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'vpce-guard-bench-'));
   try {
-    const guard = await bundle(undefined, path.join(dir, 'guard', 'index.mjs'));
-    const floor = await bundle(FLOOR_ENTRY, path.join(dir, 'floor', 'index.mjs'));
-    const { deployed, plain } = await sampleLoads(guard.file, floor.file, runs);
+    const built = {} as Record<BundleName, Built>;
+    for (const name of BUNDLES) {
+      built[name] = await bundle(ENTRIES[name], path.join(dir, name, 'index.mjs'));
+    }
+    checkClientsCoverGuard(built.guard.metafile, built.clients.metafile);
+    const { deployed, plain } = await sampleLoads(built, runs);
     return {
-      result: { guardBytes: guard.bytes, floorBytes: floor.bytes, ...loadTimes(deployed) },
+      result: {
+        guardBytes: built.guard.bytes,
+        clientsBytes: built.clients.bytes,
+        floorBytes: built.floor.bytes,
+        ...loadTimes(deployed),
+      },
       withoutSourceMaps: loadTimes(plain),
-      packages: packageShares(guard.metafile, floor.metafile),
+      packages: packageShares(built.guard.metafile, built.floor.metafile),
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-type Samples = Record<'guard' | 'floor', number[]>;
+/**
+ * The clients bundle must hold every SDK client and Powertools package the guard's does, or
+ * guard / clients would charge a client to the guard's code: a client added to the handler
+ * must be added to clients-entry.ts too.
+ */
+function checkClientsCoverGuard(guard: Metafile, clients: Metafile): void {
+  const held = new Set(bytesByPackage(clients).keys());
+  const missing = [...bytesByPackage(guard).keys()].filter(
+    (name) => CLIENT_PACKAGE.test(name) && !held.has(name),
+  );
+  if (missing.length > 0) {
+    throw new Error(
+      `bench/clients-entry.ts does not construct ${missing.join(', ')}, which the guard's ` +
+        'bundle holds: add it there, so that guard / clients measures only the guard\'s code',
+    );
+  }
+}
+
+type Samples = Record<BundleName, number[]>;
+interface Built {
+  readonly file: string;
+  readonly bytes: number;
+  readonly metafile: Metafile;
+}
 
 /** Load times of each bundle, with the deployed source maps and without. */
-async function sampleLoads(guard: string, floor: string, runs: number) {
+async function sampleLoads(built: Record<BundleName, Built>, runs: number) {
   // Untimed: the first loads read the files from disk, which a Lambda's init never repeats.
-  for (const file of [guard, floor]) await loadMs(file, '');
+  for (const name of BUNDLES) await loadMs(built[name].file, '');
 
-  const deployed: Samples = { guard: [], floor: [] };
-  const plain: Samples = { guard: [], floor: [] };
+  const deployed: Samples = { guard: [], clients: [], floor: [] };
+  const plain: Samples = { guard: [], clients: [], floor: [] };
   for (let i = 0; i < runs; i++) {
-    // Alternate which goes first, so neither always runs on a warmer machine.
-    const order = i % 2 === 0 ? (['guard', 'floor'] as const) : (['floor', 'guard'] as const);
-    for (const which of order) {
-      const file = which === 'guard' ? guard : floor;
-      deployed[which].push(await loadMs(file, '--enable-source-maps'));
-      plain[which].push(await loadMs(file, ''));
+    // Rotate which goes first, so none always runs on a warmer machine.
+    const turn = i % BUNDLES.length;
+    const order = [...BUNDLES.slice(turn), ...BUNDLES.slice(0, turn)];
+    for (const name of order) {
+      deployed[name].push(await loadMs(built[name].file, '--enable-source-maps'));
+      plain[name].push(await loadMs(built[name].file, ''));
     }
   }
   return { deployed, plain };
@@ -83,15 +130,19 @@ async function sampleLoads(guard: string, floor: string, runs: number) {
 
 function loadTimes(samples: Samples): LoadTimes {
   const guardMs = median(samples.guard);
+  const clientsMs = median(samples.clients);
   const floorMs = median(samples.floor);
   return {
     guardMs: round(guardMs, 1),
+    clientsMs: round(clientsMs, 1),
     floorMs: round(floorMs, 1),
     ratio: round(guardMs / floorMs, 3),
+    clientsRatio: round(clientsMs / floorMs, 3),
+    codeRatio: round(guardMs / clientsMs, 3),
   };
 }
 
-async function bundle(entry: string | undefined, outfile: string) {
+async function bundle(entry: string | undefined, outfile: string): Promise<Built> {
   const { metafile } = await build({ ...guardEsbuildOptions(outfile, entry), metafile: true });
   return { file: outfile, bytes: statSync(outfile).size, metafile };
 }

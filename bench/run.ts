@@ -105,13 +105,19 @@ async function main(): Promise<void> {
 async function coldStart(runs: number) {
   const { result, withoutSourceMaps, packages } = await measureColdStart(runs);
   printTable(
-    `Cold start: median of ${runs} fresh-process loads each, guard and floor interleaved`,
+    `Cold start: median of ${runs} fresh-process loads each, the three bundles taking turns`,
     [
       {
         bundle: 'guard',
         bytes: result.guardBytes,
         'load ms': result.guardMs,
         'load ms without source maps': withoutSourceMaps.guardMs,
+      },
+      {
+        bundle: 'clients (every client the guard constructs)',
+        bytes: result.clientsBytes,
+        'load ms': result.clientsMs,
+        'load ms without source maps': withoutSourceMaps.clientsMs,
       },
       {
         bundle: 'floor (EC2Client only)',
@@ -124,6 +130,18 @@ async function coldStart(runs: number) {
         bytes: round(result.guardBytes / result.floorBytes, 3),
         'load ms': result.ratio,
         'load ms without source maps': withoutSourceMaps.ratio,
+      },
+      {
+        bundle: 'ratio clients / floor',
+        bytes: round(result.clientsBytes / result.floorBytes, 3),
+        'load ms': result.clientsRatio,
+        'load ms without source maps': withoutSourceMaps.clientsRatio,
+      },
+      {
+        bundle: "ratio guard / clients (the guard's code)",
+        bytes: round(result.guardBytes / result.clientsBytes, 3),
+        'load ms': result.codeRatio,
+        'load ms without source maps': withoutSourceMaps.codeRatio,
       },
     ],
   );
