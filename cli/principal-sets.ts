@@ -17,6 +17,7 @@ import {
   DeleteParametersCommand,
   DescribeParametersCommand,
   GetParametersByPathCommand,
+  type Parameter,
   type ParameterType,
   PutParameterCommand,
   type SSMClient,
@@ -161,7 +162,7 @@ export async function pushPrincipalSet(ssm: SSMClient, write: SetWrite): Promise
     }
   }
 
-  const now = await manifestVersion(ssm, parameter, set);
+  const now = (await readManifest(ssm, parameter, set))?.Version;
   if (now !== write.expectedManifestVersion) {
     await removeWritten(ssm, sharing, partNames);
     throw new CliError(
@@ -269,14 +270,14 @@ async function removeWritten(
   }
 }
 
-/** The SSM version of a set's manifest, or undefined when the set does not exist. */
-async function manifestVersion(
+/** A set's manifest parameter as SSM holds it now, or undefined when the set does not exist. */
+async function readManifest(
   ssm: SSMClient,
   parameter: PolicyParameter,
   set: string,
-): Promise<number | undefined> {
+): Promise<Parameter | undefined> {
   const name = setManifestName(parameter, set);
-  return (await getParameters(ssm, [name])).get(name)?.Version;
+  return (await getParameters(ssm, [name])).get(name);
 }
 
 /** The version a set's manifest names now; undefined when it is missing or unreadable. */
@@ -285,8 +286,7 @@ async function manifestVersionName(
   parameter: PolicyParameter,
   set: string,
 ): Promise<string | undefined> {
-  const name = setManifestName(parameter, set);
-  const manifest = (await getParameters(ssm, [name])).get(name);
+  const manifest = await readManifest(ssm, parameter, set);
   const parsed = parseSetManifest(manifest?.Value ?? '', set);
   return 'manifest' in parsed ? parsed.manifest.version : undefined;
 }

@@ -21,20 +21,8 @@ export function outcomeTable(outcomes: readonly Outcome[]): string {
 }
 
 export function summaryTable(summary: ReconcileSummary): string {
-  const count = (header: keyof ReconcileSummary) => ({
-    header,
-    value: (s: ReconcileSummary) => String(s[header]),
-    align: 'right' as const,
-  });
   return formatTable(
-    [
-      count('services'),
-      count('evaluated'),
-      count('rejected'),
-      count('accepted'),
-      count('kept'),
-      count('unsuccessful'),
-    ],
+    summaryColumns((s: ReconcileSummary) => s),
     [summary],
   );
 }
@@ -79,24 +67,31 @@ export function fleetSummaryTable(
   rows: readonly { readonly at: EnvironmentLabel; readonly summary: ReconcileSummary }[],
 ): string {
   type Row = (typeof rows)[number];
-  const count = (header: keyof ReconcileSummary) => ({
-    header,
-    value: (r: Row) => String(r.summary[header]),
-    align: 'right' as const,
-  });
   return formatTable<Row>(
     [
       { header: 'account', value: (r) => r.at.account },
       { header: 'region', value: (r) => r.at.region },
-      count('services'),
-      count('evaluated'),
-      count('rejected'),
-      count('accepted'),
-      count('kept'),
-      count('unsuccessful'),
+      ...summaryColumns((r: Row) => r.summary),
     ],
     rows,
   );
+}
+
+/** The count columns of a summary, in the order both summary tables show them. */
+function summaryColumns<Row>(summaryOf: (row: Row) => ReconcileSummary) {
+  const counts: readonly (keyof ReconcileSummary)[] = [
+    'services',
+    'evaluated',
+    'rejected',
+    'accepted',
+    'kept',
+    'unsuccessful',
+  ];
+  return counts.map((header) => ({
+    header,
+    value: (row: Row) => String(summaryOf(row)[header]),
+    align: 'right' as const,
+  }));
 }
 
 function resultText(outcome: Outcome): string {
