@@ -97,7 +97,7 @@ function checkClientsCoverGuard(guard: Metafile, clients: Metafile): void {
   if (missing.length > 0) {
     throw new Error(
       `bench/clients-entry.ts does not construct ${missing.join(', ')}, which the guard's ` +
-        'bundle holds: add it there, so that guard / clients measures only the guard\'s code',
+        "bundle holds: add it there, so that guard / clients measures only the guard's code",
     );
   }
 }
