@@ -49,6 +49,8 @@ export function addGuardStacks(app: App): VpceGuardStack[] {
   // `cdk deploy --all` deploys the home first: the others read its policy (shared by then)
   // from their first sweep on.
   const home = stacks[fleet.environments.indexOf(fleet.home)]!;
-  for (const stack of stacks) if (stack !== home) stack.addDependency(home);
+  for (const stack of stacks) {
+    if (stack !== home) stack.addStackDependency(home, 'reads the policy the home stack shares');
+  }
   return stacks;
 }
