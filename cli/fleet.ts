@@ -30,8 +30,8 @@ export const FLEET_OPTIONS_HELP = `  --service <id>        only this endpoint se
   --region <region>     AWS Region; repeat it, or separate with commas, for several
                         (default: the SDK's chain: AWS_REGION, your profile)
   --profile <name>      profile of ~/.aws/config; repeat it for several accounts, each in
-                        every --region; with --fleet, <account>=<profile> (repeat it), or
-                        one profile for every account
+                        every --region; with --fleet, <account>=<profile> for each of
+                        its accounts (one profile, or none, for a fleet of one account)
   --fleet <cdk.json>    every environment of the app's vpce-guard:environments, the
                         policy read from vpce-guard:policyHome (docs/fleet.md)`;
 
@@ -118,16 +118,22 @@ function appFleet(values: FleetValues, regions: readonly string[], file: CdkJson
   return { targets, policy: { name, options: clientOptions(home) }, fleet: true };
 }
 
-/** --profile with --fleet: `<account>=<profile>` pairs, or one profile for every account. */
+/**
+ * --profile with --fleet: `<account>=<profile>` pairs, one for each of the fleet's accounts; a
+ * fleet of one account may instead take one profile, or none (the default credentials). One
+ * set of credentials reads one account, so a second account without its own profile would be
+ * read with another account's credentials and shown under its own name.
+ */
 function profilesByAccount(
   values: readonly string[],
   environments: readonly GuardEnvironment[],
 ): (account: string) => string | undefined {
   const byAccount = new Map<string, string>();
+  const accounts = [...new Set(environments.map((e) => e.account))];
   const plain = values.filter((v) => !v.includes('='));
-  if (plain.length > 1 || (plain.length === 1 && values.length > 1)) {
+  if (plain.length > 1 || (plain.length === 1 && (values.length > 1 || accounts.length > 1))) {
     throw new UsageError(
-      '--profile: with --fleet, give <account>=<profile> for each account, or one profile for all',
+      `--profile: one profile reads one account, and this fleet has ${accounts.length}; give <account>=<profile> for each of its accounts (${accounts.join(', ')})`,
     );
   }
   for (const value of values.filter((v) => v.includes('='))) {
@@ -139,6 +145,12 @@ function profilesByAccount(
       throw new UsageError(`--profile: account ${account} is not in the fleet`);
     }
     byAccount.set(account, profile);
+  }
+  const missing = accounts.filter((account) => !byAccount.has(account));
+  if (accounts.length > 1 && missing.length > 0) {
+    throw new UsageError(
+      `--profile: no profile for account ${missing.join(', ')} of the fleet; give <account>=<profile> for each of its accounts (${accounts.join(', ')})`,
+    );
   }
   return (account) => byAccount.get(account) ?? plain[0];
 }
@@ -218,12 +230,24 @@ export async function inEveryEnvironment<T>(
   return results;
 }
 
-/** The account and Region the clients call: the fleet's, or the credentials' and the SDK's. */
+/**
+ * The account and Region the clients call: the fleet's, or the credentials' and the SDK's. A
+ * fleet environment whose credentials name another account fails here, before anything is
+ * read: its rows would show that account's services under this one's name.
+ */
 async function labelOf(aws: AwsClients, target: Target): Promise<EnvironmentLabel> {
   const region = target.region ?? (await aws.ec2.config.region());
-  if (target.account) return { account: target.account, region };
   // Some credential sources name their account (SSO, assumed roles, AWS_ACCOUNT_ID).
   const { accountId } = await aws.ec2.config.credentials();
+  if (target.account) {
+    if (accountId && accountId !== target.account) {
+      const whose = target.profile ? `profile ${target.profile}` : 'the default credentials';
+      throw new CliError(
+        `${whose} signs in to account ${accountId}, not ${target.account}: nothing was read there (give --profile ${target.account}=<profile>)`,
+      );
+    }
+    return { account: target.account, region };
+  }
   return {
     account: accountId ?? (target.profile ? `(profile ${target.profile})` : '(default)'),
     region,

@@ -293,6 +293,51 @@ test.each([
   expect(result.stderr).toBe(`${line} (see vpce-guard ${argv[0]} --help)\n`);
 });
 
+test.each([
+  [[`${A}=prod`], `no profile for account ${B} of the fleet`],
+  [[], `no profile for account ${A}, ${B} of the fleet`],
+  [['prod'], 'one profile reads one account'],
+])(
+  '--fleet of two accounts with --profile %j is a usage error: one set of credentials reads one account',
+  async (profiles, message) => {
+    const argv = ['reconcile', '--fleet', cdkJson, ...profiles.flatMap((p) => ['--profile', p])];
+    const result = await run(argv);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain(
+      `give <account>=<profile> for each of its accounts (${A}, ${B})`,
+    );
+    for (const e of environments) expect(e.ec2.calls).toEqual([]);
+  },
+);
+
+test('--fleet: an environment whose profile signs in to another account fails, unread; the others run', async () => {
+  const [acme, , globex] = seedConnections();
+
+  const result = await run([
+    'status',
+    '--fleet',
+    cdkJson,
+    '--profile',
+    `${A}=prod`,
+    '--profile',
+    `${B}=prod`,
+  ]);
+
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain(
+    `${B} eu-west-1: profile prod signs in to account ${A}, not ${B}: nothing was read there (give --profile ${B}=<profile>)`,
+  );
+  const rows = tableRows(result.stdout, 'ACCOUNT REGION SERVICE ACCEPTANCE');
+  expect(rows.map((r) => [r[0], r[2]])).toEqual([
+    [A, acme!.serviceId],
+    [A, expect.any(String)],
+  ]);
+  expect(result.stdout).not.toContain(globex!.serviceId);
+  // Account A's EC2 in eu-west-1 was read once, for A: never again under B's name.
+  expect(ec2Of(A, 'eu-west-1').count('DescribeVpcEndpointConnections')).toBe(1);
+});
+
 test('--fleet names the file and the key of a bad environment list', async () => {
   fs.writeFileSync(
     cdkJson,
