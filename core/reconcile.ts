@@ -301,13 +301,21 @@ async function changeBatch(
 
   for (const id of batch) results.set(id, { result: dryRun ? 'dryRun' : 'done' });
   if (unsuccessful.length === 0) return undefined;
+  const inBatch = new Set(batch);
+  // An entry that names no endpoint of the batch (no ResourceId, or another ID) could be about
+  // any of them: none of the batch counts as done, so each is reported, counted and retried.
+  const unnamed = unsuccessful.find((e) => !inBatch.has(e.endpointId));
+  if (unnamed) {
+    const error = { code: unnamed.code, message: unnamed.message };
+    for (const id of batch) results.set(id, { result: 'failed', error });
+  }
   for (const entry of unsuccessful) {
+    if (!inBatch.has(entry.endpointId)) continue;
     results.set(entry.endpointId, {
       result: 'failed',
       error: { code: entry.code, message: entry.message },
     });
   }
-  const inBatch = new Set(batch);
   const named = unsuccessful.filter((e) => inBatch.has(e.endpointId)).map((e) => e.endpointId);
   const first = unsuccessful[0]!;
   return {

@@ -492,6 +492,30 @@ describe('nothing is lost', () => {
     expect(message!.DelaySeconds).toBe(23); // 30 s ceiling, jitter 0.5: 15 + 7.5, rounded
   });
 
+  test('an Unsuccessful entry that names no endpoint leaves none of its batch reported done', async () => {
+    const [a, b] = [connection(DENIED), connection(STRANGER)];
+    const h = harness({ connections: [a, b] });
+    h.ec2.on(RejectVpcEndpointConnectionsCommand).resolves({
+      Unsuccessful: [{ Error: { Code: 'InternalError', Message: 'try again' } }],
+    });
+
+    const summary = await h.run(scheduledEvent());
+
+    // Either endpoint may be the one EC2 meant: both are failures, counted and logged.
+    expect(summary).toMatchObject({ rejected: 0, unsuccessful: 2, retriesQueued: 1 });
+    expect(metricTotal('ConnectionsRejected')).toBe(0);
+    expect(metricTotal('RejectUnsuccessful')).toBe(2);
+    for (const c of [a, b]) {
+      expect(logError).toHaveBeenCalledWith(
+        'Unsuccessful',
+        expect.objectContaining({ endpointId: c.VpcEndpointId, errorCode: 'InternalError' }),
+      );
+    }
+    expect(h.published().map((d) => d.outcome)).toEqual(['queued', 'queued']);
+    // The retry cannot name an endpoint it does not know: it reads the service again.
+    expect(h.sent()[0]!.record).toMatchObject({ serviceId: SERVICE_A, endpointIds: [] });
+  });
+
   test('a Reject call still throttled after the SDK retries queues all of its endpoints', async () => {
     const denied = [connection(DENIED), connection(STRANGER)];
     const h = harness({ connections: denied });
