@@ -116,6 +116,9 @@ export interface OwnedService {
   readonly acceptanceRequired?: boolean;
 }
 
+/** EC2's error code for a service ID it does not know (deleted, or another account's). */
+export const SERVICE_NOT_FOUND = 'InvalidVpcEndpointServiceId.NotFound';
+
 /**
  * Every endpoint service this account owns in the client's Region, all pages read; or only
  * `serviceIds` (a service that does not exist fails the call).

@@ -12,7 +12,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Connection } from './connection';
 import { isOutOfTime } from './deadline';
 import { chunk } from './batches';
-import { type ChangeAction, changeConnections, type EndpointError } from './ec2';
+import { type ChangeAction, changeConnections, type EndpointError, SERVICE_NOT_FOUND } from './ec2';
 import { type Decision, decide, type Mode, type Policy } from './policy';
 import { DeadlineExceededError, type TokenBucket } from './rate-limiter';
 import { readActionableByService, readTarget, type Target } from './read';
@@ -90,7 +90,6 @@ export interface ServiceReport {
   readonly failures: readonly Failure[];
 }
 
-const SERVICE_NOT_FOUND = 'InvalidVpcEndpointServiceId.NotFound';
 /** The error code of work deferred to a retry without an attempt (no time, no confirmed policy). */
 const DEFERRED = 'Deferred';
 const OUT_OF_TIME = "the invocation's deadline came first";

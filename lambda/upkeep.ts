@@ -12,7 +12,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Clock } from '../core/clock';
 import type { GuardConfig } from '../core/contract';
 import { type InvocationDeadline, isOutOfTime } from '../core/deadline';
-import { listOwnedServices, type OwnedService } from '../core/ec2';
+import { listOwnedServices, type OwnedService, SERVICE_NOT_FOUND } from '../core/ec2';
 import {
   type ConnectionNotification,
   createConnectNotification,
@@ -169,6 +169,22 @@ class Failures {
 }
 
 /**
+ * The account's services, or those of `only`. EC2 fails a call filtered by service IDs when it
+ * does not know one of them, and the IDs of new services come from events (one may be another
+ * account's, or deleted since): then every service is listed and `only` kept, so that one
+ * unknown ID does not leave the others unwired.
+ */
+async function listServices(ec2: EC2Client, only?: readonly string[]): Promise<OwnedService[]> {
+  if (!only) return listOwnedServices(ec2);
+  try {
+    return await listOwnedServices(ec2, only);
+  } catch (error) {
+    if (toApiError(error).code !== SERVICE_NOT_FOUND) throw error;
+    return (await listOwnedServices(ec2)).filter((s) => only.includes(s.serviceId));
+  }
+}
+
+/**
  * Wires and reads the posture of every protected service, or of `only` these (new services),
  * while the invocation has time (`deps.deadline`).
  */
@@ -178,7 +194,7 @@ export async function upkeep(deps: UpkeepDeps, only?: readonly string[]): Promis
   if (!inTime()) return { outOfTime: true, notFound: [], failures: [] };
   let owned: OwnedService[];
   try {
-    owned = await listOwnedServices(deps.ec2, only);
+    owned = await listServices(deps.ec2, only);
   } catch (error) {
     failures.add('list services', error);
     return {

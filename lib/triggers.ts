@@ -19,6 +19,7 @@
  */
 import {
   type Duration,
+  Stack,
   Token,
   aws_ec2 as ec2,
   aws_events as events,
@@ -112,11 +113,14 @@ export class GuardTriggers extends Construct {
       targets: [new targets.SqsQueue(hintQueue, delivery)],
     });
     // The provider's own call, recorded in its own account: a new service is wired and
-    // reconciled within seconds instead of at the next sweep. A failed call created nothing.
+    // reconciled within seconds instead of at the next sweep. A failed call created nothing,
+    // and another account's call (an organization that forwards CloudTrail events to this bus)
+    // created no service of this one.
     this.serviceCreatedRule = new events.Rule(this, 'ServiceCreatedRule', {
       description:
         'vpce-guard: an endpoint service was created (CloudTrail CreateVpcEndpointServiceConfiguration)',
       eventPattern: {
+        account: [Stack.of(this).account],
         source: ['aws.ec2'],
         detailType: ['AWS API Call via CloudTrail'],
         detail: {

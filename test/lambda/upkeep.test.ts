@@ -399,6 +399,23 @@ describe('a new service', () => {
     );
   });
 
+  test('is wired though the same batch names a service EC2 does not know (deleted, or not ours)', async () => {
+    const NEW = 'vpce-svc-0bbbbbbbbbbbbbbb2';
+    const UNKNOWN = 'vpce-svc-0ccccccccccccccc3';
+    const h = protectingAll({ ownedServices: [SERVICE_A, NEW] });
+
+    await h.run(
+      sqsEvent([
+        JSON.stringify(serviceCreatedEvent({ serviceId: NEW })),
+        JSON.stringify(serviceCreatedEvent({ serviceId: UNKNOWN })),
+      ]),
+    );
+
+    // The filtered list fails on the unknown ID; the guard lists every service and keeps NEW.
+    expect(toTopic(h).map((n) => n.ServiceId)).toEqual([NEW]);
+    expect(metricValues('NotificationWiringFailed')).toEqual([]);
+  });
+
   test('a record that does not name it sweeps every protected service, and wires them', async () => {
     const h = protectingAll();
     await expect(h.run(serviceCreatedEvent({}))).resolves.toMatchObject({

@@ -48,6 +48,8 @@ describe('the EventBridge rules', () => {
     expect(propertiesOf(stack, template, triggers.serviceCreatedRule.node.defaultChild)).toEqual(
       expect.objectContaining({
         EventPattern: {
+          // Another account's call, forwarded by an organization, created no service of ours.
+          account: [resolve(stack.account)],
           source: ['aws.ec2'],
           'detail-type': ['AWS API Call via CloudTrail'],
           detail: {
