@@ -175,7 +175,9 @@ function stringList(raw: unknown, key: Key): string[] | undefined {
   if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) {
     return fail(key, raw, 'a list of strings');
   }
-  return list.map((item: string) => item.trim()).filter(Boolean);
+  const items = list.map((item: string) => item.trim()).filter(Boolean);
+  // An empty list is an empty value: the default, as for every key (docs/configuration.md).
+  return items.length > 0 ? items : undefined;
 }
 
 /** A JSON number, or (from `-c`) its digits. */

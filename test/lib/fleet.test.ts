@@ -169,6 +169,16 @@ describe('the home', () => {
     expect(guardEnvironment(template)[GUARD_ENV.policyParameterName]).toBe('/vpce-guard/policy');
   });
 
+  test.each([[[]], ['']])(
+    'shares with the other accounts when sharePolicyWith is empty (%j): an empty value is the default',
+    (empty) => {
+      const template = fleet({ 'vpce-guard:sharePolicyWith': empty }).template(
+        `VpceGuard-eu-west-1-${A}`,
+      );
+      template.hasResourceProperties('AWS::RAM::ResourceShare', { Principals: [B] });
+    },
+  );
+
   test('shares with an organization instead, and then with no one outside it', () => {
     const org = `arn:aws:organizations::${A}:organization/o-a1b2c3d4e5`;
     const template = fleet({ 'vpce-guard:sharePolicyWith': org }).template(
