@@ -165,6 +165,11 @@ export class VpceGuard extends Construct {
     });
     this.guardFunction = guard.function;
     this.decisionEventBus = guard.decisionEventBus;
+    // The guard's EventBridge client calls its own Region: a bus of another Region is reached
+    // through rules only (EventBridge user guide, cross-Region), never by PutEvents.
+    this.checkDecisionBus('Region', (arn, theirs, ours) => {
+      return `decisionEventBus ${arn} is in Region ${theirs}, this guard in ${ours}: the guard puts its decision events on a bus of its own Region (EventBridge reaches another Region through rules only); give each Region's guard a bus there, or leave it unset for the default bus`;
+    });
     this.logGroup = guard.logGroup;
     // The first sweep must find the policy, or it would report PolicyUnreadable.
     if (policy.creation) this.guardFunction.node.addDependency(policy.creation);
@@ -270,7 +275,13 @@ export class VpceGuard extends Construct {
    * put the rule on the same-named bus of the account it is deployed to.
    */
   onDecision(id: string, options: events.OnEventOptions = {}): events.Rule {
-    this.checkDecisionBusIsLocal();
+    for (const side of ['account', 'Region'] as const) {
+      this.checkDecisionBus(
+        side,
+        (arn, theirs, ours) =>
+          `onDecision: decisionEventBus ${arn} is in ${side} ${theirs}, this stack in ${side} ${ours}: a rule can be made only on a bus of its own account and Region; make the rule in a stack there`,
+      );
+    }
     const rule = new events.Rule(this, id, {
       description: options.description,
       ruleName: options.ruleName,
@@ -287,23 +298,20 @@ export class VpceGuard extends Construct {
   }
 
   /**
-   * Throws when the decision bus is of another account or Region than the stack: CloudFormation
-   * would make a rule on the bus of that name in the stack's own account and Region.
+   * Throws `message` when the decision bus's ARN names another account or Region than the
+   * stack's (an environment-agnostic stack cannot tell, and passes).
    */
-  private checkDecisionBusIsLocal(): void {
+  private checkDecisionBus(
+    side: 'account' | 'Region',
+    message: (arn: string, theirs: string, ours: string) => string,
+  ): void {
     const stack = Stack.of(this);
     const arn = this.decisionEventBus.eventBusArn;
     const bus = stack.splitArn(arn, ArnFormat.SLASH_RESOURCE_NAME);
-    const sides = [
-      ['account', bus.account, stack.account],
-      ['Region', bus.region, stack.region],
-    ] as const;
-    for (const [what, theirs, ours] of sides) {
-      if (theirs && Token.compareStrings(theirs, ours) === TokenComparison.DIFFERENT) {
-        throw new Error(
-          `onDecision: decisionEventBus ${arn} is in ${what} ${theirs}, this stack in ${what} ${ours}: a rule can be made only on a bus of its own account and Region; make the rule in a stack there`,
-        );
-      }
+    const [theirs, ours] =
+      side === 'account' ? [bus.account, stack.account] : [bus.region, stack.region];
+    if (theirs && Token.compareStrings(theirs, ours) === TokenComparison.DIFFERENT) {
+      throw new Error(message(arn, theirs, ours));
     }
   }
 

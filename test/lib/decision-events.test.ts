@@ -143,24 +143,36 @@ describe('onDecision', () => {
     expect(VpceGuard.DECISION_EVENT_DETAIL_TYPE).toBe('VPC Endpoint Connection Decision');
   });
 
-  test.each([
-    ['account', 'arn:aws:events:eu-west-1:999999999999:event-bus/central', 'account 999999999999'],
-    ['Region', 'arn:aws:events:us-east-1:111111111111:event-bus/central', 'Region us-east-1'],
-  ])(
-    'refuses a decision bus of another %s: the rule would land on a same-named bus of this one',
-    (_, arn, where) => {
-      const stack = new Stack(testApp(), 'Test', {
-        env: { account: '111111111111', region: 'eu-west-1' },
-      });
-      const guard = new VpceGuard(stack, 'Guard', {
-        initialPolicyFile: EXAMPLE_POLICY,
-        decisionEventBus: events.EventBus.fromEventBusArn(stack, 'Central', arn),
-      });
-      expect(() => guard.onDecision('Rejections')).toThrow(
-        `onDecision: decisionEventBus ${arn} is in ${where}, this stack in ${where.startsWith('account') ? 'account 111111111111' : 'Region eu-west-1'}: a rule can be made only on a bus of its own account and Region; make the rule in a stack there`,
-      );
-    },
-  );
+  test("refuses onDecision on another account's bus: the rule would land on a same-named bus of this one", () => {
+    const arn = 'arn:aws:events:eu-west-1:999999999999:event-bus/central';
+    const stack = new Stack(testApp(), 'Test', {
+      env: { account: '111111111111', region: 'eu-west-1' },
+    });
+    // Publishing to it is fine (PutEvents takes another account's bus of the same Region).
+    const guard = new VpceGuard(stack, 'Guard', {
+      initialPolicyFile: EXAMPLE_POLICY,
+      decisionEventBus: events.EventBus.fromEventBusArn(stack, 'Central', arn),
+    });
+    expect(() => guard.onDecision('Rejections')).toThrow(
+      `onDecision: decisionEventBus ${arn} is in account 999999999999, this stack in account 111111111111: a rule can be made only on a bus of its own account and Region; make the rule in a stack there`,
+    );
+  });
+
+  test('refuses a decision bus of another Region: the guard could not put events on it', () => {
+    const arn = 'arn:aws:events:us-east-1:111111111111:event-bus/central';
+    const stack = new Stack(testApp(), 'Test', {
+      env: { account: '111111111111', region: 'eu-west-1' },
+    });
+    expect(
+      () =>
+        new VpceGuard(stack, 'Guard', {
+          initialPolicyFile: EXAMPLE_POLICY,
+          decisionEventBus: events.EventBus.fromEventBusArn(stack, 'Central', arn),
+        }),
+    ).toThrow(
+      `decisionEventBus ${arn} is in Region us-east-1, this guard in eu-west-1: the guard puts its decision events on a bus of its own Region (EventBridge reaches another Region through rules only); give each Region's guard a bus there, or leave it unset for the default bus`,
+    );
+  });
 
   test('takes a decision bus of its own account and Region by ARN', () => {
     const stack = new Stack(testApp(), 'Test', {
