@@ -113,7 +113,13 @@ export interface GuardConfig {
 
 /** What a deployer knows of a guard; the rest of its environment follows from it. */
 export type GuardDeploymentSettings = Omit<GuardConfig, 'region' | NumericSetting> &
-  Partial<Pick<GuardConfig, NumericSetting>>;
+  Partial<Pick<GuardConfig, NumericSetting>> & {
+    /**
+     * The `service` of the guard's logs and metrics (the dimension its alarms read), unique
+     * per account and Region. @default SERVICE_NAME
+     */
+    readonly serviceName?: string;
+  };
 
 /**
  * The function's environment for `settings` (values may be CDK tokens). Lambda sets
@@ -144,11 +150,20 @@ export function renderGuardEnvironment(settings: GuardDeploymentSettings): Recor
     POWERTOOLS_LOG_LEVEL: 'INFO',
     // The alarms and the dashboard read these exact names: pin them here too, whatever
     // Powertools' defaults become.
-    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_SERVICE_NAME: settings.serviceName ?? SERVICE_NAME,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     // The bundle is minified: without this, stack traces would not name the TypeScript lines.
     NODE_OPTIONS: '--enable-source-maps',
   };
+}
+
+/**
+ * The `service` of the function's logs and metrics, as `renderGuardEnvironment` set it. Read
+ * apart from `parseGuardEnvironment`: Powertools' Logger and Metrics are made when the module
+ * loads, before the handler parses the rest.
+ */
+export function serviceNameOf(env: Readonly<Record<string, string | undefined>>): string {
+  return env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
 }
 
 /** A variable that is missing or malformed: the function fails at start-up, naming it. */

@@ -5,9 +5,13 @@
  * names the Lambda emits without pulling Powertools into the CDK app.
  */
 export const METRICS_NAMESPACE = 'VpceGuard';
+/**
+ * The `service` of a function deployed without a name of its own (the demo, the benchmark): a
+ * deployed guard's is its name (lib/metrics.ts `guardName`), in `POWERTOOLS_SERVICE_NAME`.
+ */
 export const SERVICE_NAME = 'vpce-guard';
-/** Powertools adds this dimension to every metric. */
-export const METRICS_DIMENSIONS = { service: SERVICE_NAME } as const;
+/** Powertools adds this dimension to every metric: its value is the guard's service name. */
+export const METRICS_DIMENSION = 'service';
 
 /**
  * The guard's metric names. A TypeScript enum, so that jsii offers it to Python too

@@ -3,10 +3,13 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, SERVICE_NAME, type MetricName } from '../core/metric-names';
+import { serviceNameOf } from '../core/contract';
+import { METRICS_NAMESPACE, type MetricName } from '../core/metric-names';
 
-export const logger = new Logger({ serviceName: SERVICE_NAME });
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+// The guard's name (`<stack>-<path>`): its alarms read this `service` dimension only.
+const serviceName = serviceNameOf(process.env);
+export const logger = new Logger({ serviceName });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 
 /**
  * A level measured now (how many services are protected, how many accept automatically),

@@ -5,7 +5,6 @@
  * procedure lives in one place, and the link can be clicked from the console or an e-mail.
  */
 import {
-  Stack,
   Token,
   Duration,
   aws_cloudwatch as cloudwatch,
@@ -18,7 +17,7 @@ import {
 import { Construct } from 'constructs';
 import { MetricName } from '../core/metric-names';
 import { HINT_QUEUE } from './delivery';
-import { METRIC_PERIOD, guardMetric, unsuccessfulMetric } from './metrics';
+import { type GuardMetrics, METRIC_PERIOD, guardName } from './metrics';
 import type { GuardQueues } from './queues';
 
 /** Where the alarm descriptions link by default: the runbook in the project's repository. */
@@ -148,13 +147,15 @@ export interface GuardAlarmsProps {
   readonly notificationTopic: sns.ITopic;
   /** The runbook's URL, without a fragment (checked by `checkRunbookBaseUrl`). */
   readonly runbookBaseUrl: string;
+  /** The guard's own metrics (those of its `service` dimension). */
+  readonly metrics: GuardMetrics;
 }
 
 export class GuardAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   private readonly alarmTopic: sns.ITopic;
   private readonly runbookBaseUrl: string;
-  /** `<stack name>-<the guard's path in its stack>`; see `alarmNamePrefix`. */
+  /** `<stack name>-<the guard's path in its stack>`; see `guardName`. */
   private readonly namePrefix: string;
 
   /** `scope` is the guard: its path in the stack goes into every alarm's name. */
@@ -162,8 +163,8 @@ export class GuardAlarms extends Construct {
     super(scope, id);
     this.alarmTopic = props.alarmTopic;
     this.runbookBaseUrl = props.runbookBaseUrl;
-    this.namePrefix = alarmNamePrefix(scope);
-    const { queues, guardFunction } = props;
+    this.namePrefix = guardName(scope);
+    const { queues, guardFunction, metrics } = props;
     const fn = `guard function ${guardFunction.functionName}`;
     const logGroup = `Its logs: ${props.logGroup.logGroupName}.`;
     const parameter = `SSM parameter ${props.policyParameterName}`;
@@ -208,39 +209,39 @@ export class GuardAlarms extends Construct {
       description: `A record in retry queue ${queues.retryQueue.queueName} has waited over an hour, though each is delayed 15 minutes at most: the queue's event source does not deliver to the ${fn}, or the guard keeps failing the records.`,
     });
     this.alarm(ALARMS.policyInvalid, {
-      metric: guardMetric(MetricName.POLICY_INVALID),
+      metric: metrics.metric(MetricName.POLICY_INVALID),
       description: `The content of the policy in ${parameter} is invalid (not JSON, or it fails validation): the ${fn} acts on the last valid policy it loaded, or on nothing. ${logGroup}`,
     });
     this.alarm(ALARMS.policyUnreadable, {
-      metric: guardMetric(MetricName.POLICY_UNREADABLE),
+      metric: metrics.metric(MetricName.POLICY_UNREADABLE),
       description: `The ${fn} could not read ${parameter} (missing, access denied, or throttled): it acts on the last valid policy it loaded, or on nothing. ${logGroup}`,
     });
     this.alarm(ALARMS.unsuccessful, {
-      metric: unsuccessfulMetric(),
+      metric: metrics.unsuccessful(),
       evaluationPeriods: UNSUCCESSFUL_PERIODS,
       description: `For ${UNSUCCESSFUL_PERIODS} periods of ${period}, Reject or Accept calls of the ${fn} left endpoints unchanged (Unsuccessful entries or failed calls); they wait in retry queue ${queues.retryQueue.queueName}. ${logGroup}`,
     });
     this.alarm(ALARMS.permissionDenied, {
-      metric: guardMetric(MetricName.PERMISSION_DENIED),
+      metric: metrics.metric(MetricName.PERMISSION_DENIED),
       description: `In dry run, the ${fn} found an endpoint service it may not reject or accept on: in enforce mode those calls would fail. ${logGroup}`,
     });
     this.alarm(ALARMS.notificationWiringFailed, {
-      metric: guardMetric(MetricName.NOTIFICATION_WIRING_FAILED),
+      metric: metrics.metric(MetricName.NOTIFICATION_WIRING_FAILED),
       evaluationPeriods: WIRING_PERIODS,
       description: `For ${WIRING_PERIODS} periods of ${period}, the ${fn} could not give every protected service its endpoint connection notification to topic ${props.notificationTopic.topicName}: requests to those services wait for the next sweep instead of reaching the guard at once. ${logGroup}`,
     });
     this.alarm(ALARMS.acceptingAutomatically, {
-      metric: guardMetric(MetricName.SERVICES_ACCEPTING_AUTOMATICALLY, {
+      metric: metrics.metric(MetricName.SERVICES_ACCEPTING_AUTOMATICALLY, {
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
       description: `A protected endpoint service does not require acceptance: EC2 accepts every connection request to it before the ${fn} can reject one. ${logGroup}`,
     });
     this.alarm(ALARMS.decisionEventsFailed, {
-      metric: guardMetric(MetricName.DECISION_EVENTS_FAILED),
+      metric: metrics.metric(MetricName.DECISION_EVENTS_FAILED),
       description: `The ${fn} made decisions whose events it could not publish to EventBridge (refused, throttled, or no time left): the decisions stand, but rules on their events did not see them. ${logGroup}`,
     });
     this.alarm(ALARMS.announcementsUnchecked, {
-      metric: guardMetric(MetricName.ANNOUNCEMENTS_UNCHECKED),
+      metric: metrics.metric(MetricName.ANNOUNCEMENTS_UNCHECKED),
       description: `The ${fn} could not check in its DynamoDB announcement table whether one-time decision events (a connection kept pending, a dry run's decision) were published before: it published them anyway, so rules on them may see them again. ${logGroup}`,
     });
   }
@@ -297,24 +298,6 @@ export class GuardAlarms extends Construct {
     this.alarms.push(alarm);
     return alarm;
   }
-}
-
-/**
- * The start of every alarm name of the guard `scope`: the stack's name, then the guard's path
- * in the stack, so `VpceGuard-Guard` for the app's stack (alarm `VpceGuard-Guard-PolicyInvalid`).
- *
- * Alarm names must be unique per account and Region, and stable across deploys (a new name
- * replaces the alarm and drops its history). A stack's name is unique per account and Region,
- * and the guard's path tells two guards in one stack apart; neither depends on the account or
- * the Region, so an environment-agnostic stack gets the same names wherever it is deployed.
- * CloudFormation's generated names would be unique too, but end in a random suffix that
- * nobody can type or recognise.
- */
-function alarmNamePrefix(guard: Construct): string {
-  const stack = Stack.of(guard);
-  const scopes = guard.node.scopes;
-  const path = scopes.slice(scopes.indexOf(stack) + 1).map((c) => c.node.id);
-  return [stack.stackName, ...path].join('-');
 }
 
 /**

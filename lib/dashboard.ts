@@ -5,13 +5,15 @@
 import { aws_cloudwatch as cloudwatch, aws_lambda as lambda, aws_sqs as sqs } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { MetricName } from '../core/metric-names';
-import { METRIC_PERIOD, guardMetric } from './metrics';
+import { type GuardMetrics, METRIC_PERIOD } from './metrics';
 import type { GuardQueues } from './queues';
 
 export interface GuardDashboardProps {
   readonly guardFunction: lambda.IFunction;
   readonly queues: GuardQueues;
   readonly alarms: readonly cloudwatch.IAlarm[];
+  /** The guard's own metrics (those of its `service` dimension). */
+  readonly metrics: GuardMetrics;
 }
 
 const WIDTH = 8;
@@ -27,7 +29,7 @@ export function guardDashboard(
   const { guardFunction: fn, queues } = props;
   const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
     new cloudwatch.GraphWidget({ title, left, right, width: WIDTH, height: HEIGHT });
-  const guard = (...names: MetricName[]) => names.map((name) => guardMetric(name));
+  const guard = (...names: MetricName[]) => names.map((name) => props.metrics.metric(name));
   const depth = (queue: sqs.IQueue, label: string) =>
     queue.metricApproximateNumberOfMessagesVisible({
       period: METRIC_PERIOD,
@@ -110,7 +112,8 @@ export function guardDashboard(
   );
   const half = (title: string, metrics: cloudwatch.IMetric[]) =>
     new cloudwatch.GraphWidget({ title, left: metrics, width: FULL_WIDTH / 2, height: HEIGHT });
-  const level = (name: MetricName) => guardMetric(name, { statistic: cloudwatch.Stats.MAXIMUM });
+  const level = (name: MetricName) =>
+    props.metrics.metric(name, { statistic: cloudwatch.Stats.MAXIMUM });
   dashboard.addWidgets(
     // Counts of services, measured by each sweep: a level, so the maximum of the period.
     half('Service posture (services)', [

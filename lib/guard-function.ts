@@ -62,6 +62,8 @@ export interface GuardFunctionProps {
    * @default - none: each container remembers its own announcements
    */
   readonly announcementTable?: dynamodb.ITable;
+  /** The `service` of its logs and metrics: the guard's name (metrics.ts `guardName`). */
+  readonly serviceName: string;
   /** Where the function's code comes from. @default locateGuardCode() */
   readonly code?: GuardCode;
   /**
@@ -358,5 +360,6 @@ function guardEnvironment(
     announcementTableName: props.announcementTable?.tableName,
     // Only this stack's deletion may remove the notifications the guard created.
     stackId,
+    serviceName: props.serviceName,
   });
 }

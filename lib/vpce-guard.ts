@@ -32,7 +32,7 @@ import { announcementTable } from './announcement-table';
 import { guardDashboard } from './dashboard';
 import { HINT_QUEUE, RETRY_QUEUE } from './delivery';
 import { GuardFunction } from './guard-function';
-import { guardMetric, unsuccessfulMetric } from './metrics';
+import { GuardMetrics, guardName } from './metrics';
 import { NotificationCleanup } from './notification-cleanup';
 import { admitPolicyChanges, PolicyChangeForwarding } from './policy-forwarding';
 import { PolicyParameter } from './policy-parameter';
@@ -102,6 +102,8 @@ export class VpceGuard extends Construct {
    * (`VpceGuard-Guard-PolicyInvalid`); each description links to its runbook section.
    */
   readonly alarms: cloudwatch.Alarm[];
+  /** The guard's own metrics: the `service` dimension is its name (metrics.ts `guardName`). */
+  private readonly metrics: GuardMetrics;
 
   constructor(scope: Construct, id: string, props: VpceGuardProps = {}) {
     super(scope, id);
@@ -143,6 +145,8 @@ export class VpceGuard extends Construct {
 
     this.announcementTable = announcementTable(this, 'AnnouncementTable');
 
+    const name = guardName(this);
+    this.metrics = new GuardMetrics(name);
     const guard = new GuardFunction(this, 'Function', {
       protectedServiceIds: serviceIds,
       policyParameter: {
@@ -161,6 +165,7 @@ export class VpceGuard extends Construct {
       tracing: settings.tracing,
       decisionEventBus: props.decisionEventBus,
       announcementTable: this.announcementTable,
+      serviceName: name,
       notificationTopic: this.notificationTopic,
     });
     this.guardFunction = guard.function;
@@ -222,11 +227,13 @@ export class VpceGuard extends Construct {
       alarmTopic: this.alarmTopic,
       notificationTopic: this.notificationTopic,
       runbookBaseUrl: settings.runbookBaseUrl,
+      metrics: this.metrics,
     }).alarms;
     this.dashboard = guardDashboard(this, 'Dashboard', {
       guardFunction: this.guardFunction,
       queues,
       alarms: this.alarms,
+      metrics: this.metrics,
     });
   }
 
@@ -315,38 +322,41 @@ export class VpceGuard extends Construct {
     }
   }
 
-  /** One of the guard's metrics (namespace `VpceGuard`, dimension `service`), summed per 5 minutes. */
+  /**
+   * One of the guard's metrics (namespace `VpceGuard`, dimension `service`: the guard's name,
+   * `<stack name>-<construct path>`), summed per 5 minutes.
+   */
   metric(metricName: MetricName, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return guardMetric(metricName, props);
+    return this.metrics.metric(metricName, props);
   }
 
   /** Connections the policy was evaluated for. */
   metricConnectionsEvaluated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return guardMetric(MetricName.CONNECTIONS_EVALUATED, props);
+    return this.metrics.metric(MetricName.CONNECTIONS_EVALUATED, props);
   }
 
   /** Connections rejected, in enforce mode (a dry run counts `DryRunRejects` instead). */
   metricConnectionsRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return guardMetric(MetricName.CONNECTIONS_REJECTED, props);
+    return this.metrics.metric(MetricName.CONNECTIONS_REJECTED, props);
   }
 
   /** Connections accepted, in enforce mode (a dry run counts `DryRunAccepts` instead). */
   metricConnectionsAccepted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return guardMetric(MetricName.CONNECTIONS_ACCEPTED, props);
+    return this.metrics.metric(MetricName.CONNECTIONS_ACCEPTED, props);
   }
 
   /** Times the policy in SSM was unparsable or invalid. */
   metricPolicyInvalid(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return guardMetric(MetricName.POLICY_INVALID, props);
+    return this.metrics.metric(MetricName.POLICY_INVALID, props);
   }
 
   /** Times the policy parameter could not be read (missing, access denied, throttled). */
   metricPolicyUnreadable(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return guardMetric(MetricName.POLICY_UNREADABLE, props);
+    return this.metrics.metric(MetricName.POLICY_UNREADABLE, props);
   }
 
   /** Endpoints a Reject or Accept call left unchanged (RejectUnsuccessful + AcceptUnsuccessful). */
   metricUnsuccessful(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
-    return unsuccessfulMetric(props);
+    return this.metrics.unsuccessful(props);
   }
 }

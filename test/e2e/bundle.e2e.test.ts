@@ -82,7 +82,11 @@ test('rejects a denied pending connection, accepts and keeps the allowed ones, t
   const allowed = fakes.ec2.addConnection({ serviceId, owner: ALLOWED });
   const accepted = fakes.ec2.addConnection({ serviceId, owner: ACCEPTED });
   fakes.ssm.setParameter(PARAMETER, policy(serviceId), 'SecureString');
-  const { guard } = await startGuard({ PROTECTED_SERVICE_IDS: serviceId });
+  // The construct names each guard's service (its alarms read that metric dimension).
+  const { guard } = await startGuard({
+    PROTECTED_SERVICE_IDS: serviceId,
+    POWERTOOLS_SERVICE_NAME: 'Shop-Guard',
+  });
 
   const invocation = await guard.invoke(notification(serviceId, denied));
 
@@ -106,7 +110,7 @@ test('rejects a denied pending connection, accepts and keeps the allowed ones, t
   expect(guard.logsWith('Decision')).toContainEqual(
     expect.objectContaining({
       level: 'INFO',
-      service: 'vpce-guard',
+      service: 'Shop-Guard',
       endpointId: stranger,
       region: 'us-east-1',
       decision: 'reject',

@@ -63,6 +63,7 @@ describe('the guard function', () => {
     const app = testApp();
     const stack = new Stack(app, 'Test');
     const fn = new GuardFunction(stack, 'Function', {
+      serviceName: 'Test-Guard',
       protectedServiceIds: ['vpce-svc-0123456789abcdef0'],
       policyParameter: ssm.StringParameter.fromStringParameterName(
         stack,

@@ -29,7 +29,8 @@ describe('the guard function', () => {
       // Its own stack: only its deletion may remove the notifications the guard created.
       STACK_ID: { Ref: 'AWS::StackId' },
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      POWERTOOLS_SERVICE_NAME: 'vpce-guard',
+      // The guard's name, the dimension its alarms read: unique in an account and Region.
+      POWERTOOLS_SERVICE_NAME: 'VpceGuard-Guard',
       POWERTOOLS_METRICS_NAMESPACE: 'VpceGuard',
       NODE_OPTIONS: '--enable-source-maps',
     });

@@ -62,11 +62,40 @@ function runbookSection(heading: string): string {
 const alarmsOf = (template: ReturnType<typeof synthStack>['template']) =>
   Object.values<Json>(template.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties);
 
+test('two guards in one account and Region each alarm on their own metrics, and emit them', () => {
+  const stack = new Stack(testApp(), 'Two');
+  const guards = ['GuardA', 'GuardB'].map(
+    (id) =>
+      new VpceGuard(stack, id, {
+        initialPolicyFile: EXAMPLE_POLICY,
+        policyParameterName: `/${id}/policy`,
+      }),
+  );
+  const template = Template.fromStack(stack);
+  const policyInvalid = alarmsOf(template)
+    .filter((a) => a.AlarmName.endsWith('-PolicyInvalid'))
+    .map((a) => [a.AlarmName, a.Dimensions]);
+  expect(policyInvalid).toEqual([
+    ['Two-GuardA-PolicyInvalid', [{ Name: 'service', Value: 'Two-GuardA' }]],
+    ['Two-GuardB-PolicyInvalid', [{ Name: 'service', Value: 'Two-GuardB' }]],
+  ]);
+  // Each function emits its metrics under the service its alarms read.
+  const services = guards.map((guard) => {
+    const fn =
+      template.toJSON().Resources[
+        stack.getLogicalId(guard.guardFunction.node.defaultChild as never)
+      ];
+    return fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME;
+  });
+  expect(services).toEqual(['Two-GuardA', 'Two-GuardB']);
+});
+
 describe('the alarms', () => {
   const { stack, guard, template } = synthStack();
   const alarms = alarmsOf(template);
   const resolve = (value: unknown) => stack.resolve(value);
-  const guardDimension = [{ Name: 'service', Value: 'vpce-guard' }];
+  // The guard's name, as its alarms' names start: two guards never read each other's metrics.
+  const guardDimension = [{ Name: 'service', Value: 'VpceGuard-Guard' }];
 
   const isAge = (alarm: Json) => alarm.MetricName === 'ApproximateAgeOfOldestMessage';
 
