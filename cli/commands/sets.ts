@@ -14,6 +14,7 @@ import {
   type PolicyParameter,
   setManifestName,
   setPartName,
+  setPartsPrefix,
   setStorageProblem,
   type Tier,
 } from '../../core/policy-parameter';
@@ -381,22 +382,38 @@ async function applyChange(
   const after = new Set(accounts);
   const added = accounts.filter((a) => !before.has(a));
   const removed = current.filter((a) => !after.has(a));
-  // A Standard set cannot be shared as it stands: it is written again, Advanced.
-  const unshareable = sharing !== undefined && liveManifestTier !== 'Advanced';
+  const partNames =
+    'set' in live
+      ? Array.from({ length: live.set.parts }, (_, i) =>
+          setPartName(parameter, set, live.set.version, i + 1),
+        )
+      : [];
+  // A Standard set cannot be shared as it stands: it is written again, Advanced. A manifest
+  // once Advanced stays so, while a later push with --tier Standard wrote Standard parts: the
+  // first part tells (a version's parts are written with one tier).
+  const unshareable =
+    sharing !== undefined &&
+    (liveManifestTier !== 'Advanced' ||
+      (partNames[0] !== undefined &&
+        (await readParameterStorage(aws.ssm, partNames[0])).tier !== 'Advanced'));
   if (exists && added.length === 0 && removed.length === 0 && 'set' in live && !unshareable) {
     io.stdout.write(
       `No change: set ${set} (version ${liveVersion}) already holds the ${plural(accounts.length, 'account')} of ${source}.\n`,
     );
-    if (sharing) {
-      // A set pushed before it was shared (or with --share none) is shared as it stands.
-      const names = Array.from({ length: live.set.parts }, (_, i) =>
-        setPartName(parameter, set, live.set.version, i + 1),
-      );
-      const shared = await sharing.share([manifestName, ...names]);
-      if (shared > 0) {
-        io.stdout.write(`Added its ${plural(shared, 'parameter')} to ${sharing.label}.\n`);
-      }
-    }
+    if (!sharing) return EXIT_OK;
+    // A set pushed before it was shared (or with --share none) is shared as it stands: that
+    // lets other accounts read it, a change to confirm like any other.
+    const names = [manifestName, ...partNames];
+    const sharedNow = new Set([
+      ...(await sharing.sharedUnder(manifestName)),
+      ...(await sharing.sharedUnder(`${setPartsPrefix(parameter, set)}${live.set.version}/`)),
+    ]);
+    const toShare = names.filter((name) => !sharedNow.has(name));
+    if (toShare.length === 0) return EXIT_OK;
+    io.stdout.write(`Share its ${plural(toShare.length, 'parameter')} through ${sharing.label}.\n`);
+    if (!(await confirmed(io, change.yes, `Share set ${set}?`, 'share'))) return EXIT_FAILURE;
+    const shared = await sharing.share(toShare);
+    io.stdout.write(`Added its ${plural(shared, 'parameter')} to ${sharing.label}.\n`);
     return EXIT_OK;
   }
 
@@ -417,17 +434,7 @@ async function applyChange(
     ].join('\n') + '\n',
   );
 
-  if (!change.yes) {
-    if (!canAsk(io)) {
-      throw new UsageError(
-        'not pushed: stdin is not a terminal, so nothing can confirm; pass --yes to push',
-      );
-    }
-    if (!(await confirm(io, `Push set ${set}?`))) {
-      io.stderr.write('Not pushed.\n');
-      return EXIT_FAILURE;
-    }
-  }
+  if (!(await confirmed(io, change.yes, `Push set ${set}?`, 'push'))) return EXIT_FAILURE;
   const result = await pushPrincipalSet(aws.ssm, {
     parameter,
     set,
@@ -450,6 +457,24 @@ async function applyChange(
   if (result.cleanupProblem) io.stderr.write(formatProblem('warning', result.cleanupProblem));
   await noteIfUnused(io, aws, parameter, set);
   return EXIT_OK;
+}
+
+/**
+ * Whether to `action` (push, share): `--yes`, or a yes at the terminal. Without a terminal
+ * nothing can confirm: a usage error (exit 2) that says to pass --yes; a no is `Not pushed.`
+ * (or shared) on stderr.
+ */
+async function confirmed(io: CliIo, yes: boolean, question: string, action: 'push' | 'share') {
+  if (yes) return true;
+  const done = `${action}${action === 'push' ? 'ed' : 'd'}`;
+  if (!canAsk(io)) {
+    throw new UsageError(
+      `not ${done}: stdin is not a terminal, so nothing can confirm; pass --yes to ${action}`,
+    );
+  }
+  if (await confirm(io, question)) return true;
+  io.stderr.write(`Not ${done}.\n`);
+  return false;
 }
 
 /** `+ 111122223333` lines, at most MAX_LISTED, then how many more. */

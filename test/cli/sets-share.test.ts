@@ -316,6 +316,45 @@ describe('which share', () => {
     expect(await readerSees()).toEqual(gold);
   });
 
+  test('Standard parts under a manifest once Advanced are written again, Advanced, not shared as they stand', async () => {
+    // SSM keeps a manifest Advanced; a later push with --tier Standard writes Standard parts.
+    const gold = accounts(3000);
+    await push(accounts(3001), '--share', 'none');
+    await push(gold, '--share', 'none', '--tier', 'Standard');
+    expect(fakes.ssm.parameter(MANIFEST)?.tier).toBe('Advanced');
+    expect(fakes.ssm.parameter(parts()[0]!)?.tier).toBe('Standard');
+
+    const run = await push(gold);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('cannot hold: it is written again, Advanced.');
+    expect(parts().map((name) => fakes.ssm.parameter(name)?.tier)).toEqual(
+      parts().map(() => 'Advanced'),
+    );
+    expect(await readerSees()).toEqual(gold);
+  });
+
+  test('sharing an unchanged set lets other accounts read it: without a terminal it needs --yes', async () => {
+    const gold = accounts(5);
+    await push(gold, '--share', 'none');
+
+    const unconfirmed = await runCli(['sets', 'push', 'gold', listFile(gold)], fakes);
+
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stdout).toContain(
+      'Share its 2 parameters through RAM share VpceGuard-policy',
+    );
+    expect(unconfirmed.stderr).toContain(
+      'not shared: stdin is not a terminal, so nothing can confirm; pass --yes to share',
+    );
+    expect(shared()).toEqual([policyArn]);
+    // Once shared, the same push has nothing to confirm.
+    expect((await push(gold)).code).toBe(0);
+    const again = await runCli(['sets', 'push', 'gold', listFile(gold)], fakes);
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    expect(again.stdout).toContain('No change: set gold');
+  });
+
   test('a Standard manifest that RAM refuses once Advanced: pushed here, and the error says the other accounts cannot read it', async () => {
     await push(accounts(5), '--share', 'none', '--tier', 'Standard');
     const oldParts = parts();
