@@ -47,7 +47,7 @@ import {
 } from './report';
 import { deadLetter, dispatchRetries, retriesOf, type RetryDeps } from './retries';
 import { logger } from './telemetry';
-import { type PermissionsCache, unwire, upkeep } from './upkeep';
+import { type PermissionsCache, SWEEP_UPKEEP_DESCRIBES, unwire, upkeep } from './upkeep';
 
 export interface GuardDeps extends RetryDeps {
   readonly config: GuardConfig;
@@ -256,8 +256,26 @@ type Scope =
       readonly created: readonly string[];
     };
 
+/**
+ * The most services a batch of work reads one by one. Past it a sweep costs fewer Describe
+ * calls (one read of every pending connection, plus its upkeep), whatever the services named:
+ * a burst over many services, or a forged notification naming hundreds of made-up IDs, cannot
+ * spend more of the account's Describe budget than a sweep.
+ */
+const MAX_SERVICES_READ_APART = SWEEP_UPKEEP_DESCRIBES + 1;
+
 /** The services the work concerns, limited to the protected ones. */
 function scopeOf(work: readonly ReconcileWork[], config: GuardConfig): Scope {
+  const scope = namedScope(work, config);
+  if (scope.sweep || scope.serviceIds.length <= MAX_SERVICES_READ_APART) return scope;
+  logger.info('Sweeping instead: the work names more services than a sweep reads for less', {
+    services: scope.serviceIds.length,
+    readApartAtMost: MAX_SERVICES_READ_APART,
+  });
+  return { sweep: true };
+}
+
+function namedScope(work: readonly ReconcileWork[], config: GuardConfig): Scope {
   const named = work.map((w) =>
     w.kind === 'hint' || w.kind === 'manual' || w.kind === 'serviceCreated' ? w.serviceIds : [],
   );

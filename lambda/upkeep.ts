@@ -35,6 +35,11 @@ import { type ApiError, toApiError } from '../core/reconcile';
  */
 const PERMISSIONS_REFRESH_MS = 30 * 60_000;
 const PERMISSIONS_READS_PER_SWEEP = 20;
+/**
+ * The Describe calls of a sweep besides its read of the connections: one of the services, one
+ * of their notifications, and the permissions' budget.
+ */
+export const SWEEP_UPKEEP_DESCRIBES = 2 + PERMISSIONS_READS_PER_SWEEP;
 
 /** Per container: whether each service's allowed principals include `*`, and when it was read. */
 export class PermissionsCache {

@@ -273,6 +273,28 @@ describe('decisions come from EC2, never from the event', () => {
     ]);
   });
 
+  test('a notification naming hundreds of services costs no more Describes than a sweep', async () => {
+    const denied = connection(DENIED);
+    const h = harness({ connections: [denied], config: { protectedServiceIds: undefined } });
+    const madeUp = Array.from(
+      { length: 500 },
+      (_, i) => `vpce-svc-${(0x10000000 + i).toString(16)}`,
+    );
+
+    await h.run(snsEvent([SERVICE_A, ...madeUp].join(' ')));
+
+    // One read of every pending connection instead of 501, and the real one is still rejected.
+    expect(h.ec2.commandCalls(DescribeVpcEndpointConnectionsCommand)).toHaveLength(1);
+    expect(rejectCalls(h)).toEqual([
+      expect.objectContaining({ VpcEndpointIds: [denied.VpcEndpointId] }),
+    ]);
+    expect(h.sent()).toEqual([]);
+    expect(logInfo).toHaveBeenCalledWith(
+      'Sweeping instead: the work names more services than a sweep reads for less',
+      { services: 501, readApartAtMost: 23 },
+    );
+  });
+
   test('an endpoint named in a notification but not pending is left alone', async () => {
     const gone = connection(DENIED, { VpcEndpointState: 'rejected' });
     const h = harness({ connections: [gone] });
