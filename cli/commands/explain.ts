@@ -139,10 +139,12 @@ async function withSets(
   files: ReadonlyMap<string, string>,
   options: { readonly name: string; readonly profile?: string },
 ): Promise<Policy> {
+  // First, so that a --set the policy does not name is refused, as policy validate refuses it.
+  const fromFiles = await readSetFiles(files, policy);
   const references = principalSetReferences(policy);
   if (references.size === 0) return policy;
   const sets = new Map<string, ReadonlySet<string>>(
-    [...(await readSetFiles(files, policy))].map(([name, accounts]) => [name, new Set(accounts)]),
+    [...fromFiles].map(([name, accounts]) => [name, new Set(accounts)]),
   );
   const live = new Map([...references].filter(([name]) => !sets.has(name)));
   if (live.size > 0) {

@@ -582,4 +582,26 @@ describe('policy validate checks what SSM checks', () => {
         'error: --set: the policy names no principal set silver (it names gold) (see vpce-guard policy validate --help)\n',
     });
   });
+
+  test('policy explain refuses a --set too, even when the policy names no set at all', async () => {
+    const policyFile = writePolicy(ctx.dir, 'plain.json', enforcePolicy());
+    const run = await runCli(
+      [
+        'policy',
+        'explain',
+        policyFile,
+        '--account',
+        GLOBEX,
+        '--service',
+        SERVICE,
+        '--region',
+        'eu-west-1',
+        '--set',
+        `gold=${path.join(ctx.dir, 'missing.txt')}`,
+      ],
+      ctx.fakes,
+    );
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toContain('error: --set: the policy names no principal set gold');
+  });
 });
