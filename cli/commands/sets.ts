@@ -422,9 +422,14 @@ async function applyChange(
   io.stdout.write(
     [
       `Set ${set} (${manifestName}) in ${region}, from ${source}:`,
-      `  ${exists ? count(current.length) : 'new set'} → ${plural(accounts.length, 'account')}: +${count(added.length)} added, −${count(removed.length)} removed`,
-      ...listed('+', added),
-      ...listed('−', removed),
+      ...('failure' in live
+        ? // What it held is unknown: a diff against nothing would claim every account added.
+          [`  unreadable → ${plural(accounts.length, 'account')}: the push replaces the set whole`]
+        : [
+            `  ${exists ? count(current.length) : 'new set'} → ${plural(accounts.length, 'account')}: +${count(added.length)} added, −${count(removed.length)} removed`,
+            ...listed('+', added),
+            ...listed('−', removed),
+          ]),
       ...(exists && unshareable
         ? [
             `  The set is in the Standard tier, which ${sharing.label} cannot hold: it is written again, Advanced.`,

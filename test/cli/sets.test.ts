@@ -106,6 +106,25 @@ describe('sets push', () => {
     expect(await guardSees()).toEqual([...after].sort());
   });
 
+  test('a live set that cannot be read is replaced whole, with no diff against nothing', async () => {
+    await runCli(['sets', 'push', 'gold', writeList('a.txt', accounts(10)), '--yes'], ctx.fakes);
+    ctx.fakes.ssm.setParameter(parts()[0]!, 'garbage', 'String', { tier: 'Advanced' });
+    const gold = accounts(9);
+
+    const run = await runCli(
+      ['sets', 'push', 'gold', writeList('b.txt', gold), '--yes'],
+      ctx.fakes,
+    );
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('the live set gold cannot be read; this push replaces it');
+    expect(run.stdout).toContain(
+      `from ${path.join(ctx.dir, 'b.txt')}:\n  unreadable → 9 accounts: the push replaces the set whole\n`,
+    );
+    expect(run.stdout).not.toContain('added');
+    expect(await guardSees()).toEqual(gold);
+  });
+
   test('the same accounts again change nothing', async () => {
     const file = writeList('gold.txt', accounts(10));
     await runCli(['sets', 'push', 'gold', file, '--yes'], ctx.fakes);
