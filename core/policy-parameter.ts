@@ -9,8 +9,15 @@ export const DEFAULT_POLICY_PARAMETER_NAME = '/vpce-guard/policy';
 const PARAMETER_NAME = /^(?:\/[a-zA-Z0-9_.-]+)+$|^[a-zA-Z0-9_.-]+$/;
 /** SSM reserves names that start with these, in any case, with or without the leading `/`. */
 const RESERVED_PREFIX = /^\/?(?:aws|ssm)/i;
-/** The longest name SSM lets you create (its API allows 2,048, of which 1,037 it keeps). */
-const MAX_PARAMETER_NAME_LENGTH = 1011;
+/**
+ * The longest name SSM lets you create: its API allows 2,048 characters, of which it keeps
+ * 1,037, and the 1,011 left count the ARN before the name too
+ * (`arn:aws:ssm:us-east-2:111122223333:parameter/`, 45 characters, in the PutParameter
+ * reference). The partition and Region are not known everywhere a name is checked (an
+ * environment-agnostic stack), so the longest prefix is set aside: `arn:aws-us-gov:ssm:`, a
+ * Region of up to 16 characters, `:`, the account and `:parameter/`, 59 characters.
+ */
+const MAX_PARAMETER_NAME_LENGTH = 1011 - 59;
 /** SSM's deepest hierarchy. */
 const MAX_HIERARCHY_LEVELS = 15;
 
@@ -20,7 +27,7 @@ function parameterNameProblem(name: string): string | undefined {
     return 'is not an SSM parameter name (letters, digits, "_", ".", "-"; a path such as /vpce-guard/policy starts with "/")';
   }
   if (name.length > MAX_PARAMETER_NAME_LENGTH) {
-    return `is not an SSM parameter name: it is ${name.length} characters long, and SSM allows ${MAX_PARAMETER_NAME_LENGTH}`;
+    return `is not an SSM parameter name: it is ${name.length} characters long, and SSM allows ${MAX_PARAMETER_NAME_LENGTH} (1,011 with the ARN before it)`;
   }
   if (name.split('/').filter(Boolean).length > MAX_HIERARCHY_LEVELS) {
     return `is not an SSM parameter name: SSM allows at most ${MAX_HIERARCHY_LEVELS} levels of hierarchy`;

@@ -159,11 +159,17 @@ describe('renderGuardEnvironment', () => {
   });
 
   test.each([
-    ['a name longer than SSM allows', `/${'a'.repeat(1011)}`, 'SSM allows 1011'],
+    // 1,011 counts the ARN before the name too: 952 leaves room for the longest one.
+    ['a name longer than SSM allows', `/${'a'.repeat(952)}`, 'SSM allows 952 (1,011 with the ARN'],
     ['a hierarchy deeper than SSM allows', '/a'.repeat(16), 'at most 15 levels'],
     ['a name SSM reserves', '/ssm/policy', 'which SSM reserves'],
     ['a path without its leading slash', 'vpce-guard/policy', 'is not an SSM parameter name'],
   ])('refuses %s with the rule the construct uses', (_, name, message) => {
     expect(() => loadConfig({ ...base, POLICY_PARAMETER_NAME: name })).toThrow(message);
+  });
+
+  test('takes a name of 952 characters: with the longest ARN before it, 1,011', () => {
+    const name = `/${'a'.repeat(951)}`;
+    expect(loadConfig({ ...base, POLICY_PARAMETER_NAME: name }).policyParameterName).toBe(name);
   });
 });
