@@ -91,8 +91,10 @@ export interface SetSharing {
   share(names: readonly string[]): Promise<number>;
   /** Stops sharing the parameters `names` (those shared) and waits until that is done. */
   unshare(names: readonly string[]): Promise<void>;
-  /** The names of the shared parameters that start with `prefix`. */
+  /** The names of the shared parameters that start with `prefix`, in any of the shares. */
   sharedUnder(prefix: string): Promise<string[]>;
+  /** Those of the parameters `names` that one of the shares or more does not hold yet. */
+  unshared(names: readonly string[]): Promise<string[]>;
 }
 
 export interface SetPushResult {

@@ -174,6 +174,16 @@ export function setSharing(
         await waitFor(ram, share, held, 'unshared', wait);
       }
     },
+    async unshared(names) {
+      const missing = new Set<string>();
+      for (const share of shares) {
+        const now = await statuses(ram, share);
+        for (const name of names) {
+          if (!LIVE.has(now.get(arnOf(name))?.status ?? '')) missing.add(name);
+        }
+      }
+      return names.filter((name) => missing.has(name));
+    },
     async sharedUnder(prefix) {
       const arnPrefix = arnOf(prefix);
       const found = new Set<string>();

@@ -14,7 +14,6 @@ import {
   type PolicyParameter,
   setManifestName,
   setPartName,
-  setPartsPrefix,
   setStorageProblem,
   type Tier,
 } from '../../core/policy-parameter';
@@ -403,12 +402,7 @@ async function applyChange(
     if (!sharing) return EXIT_OK;
     // A set pushed before it was shared (or with --share none) is shared as it stands: that
     // lets other accounts read it, a change to confirm like any other.
-    const names = [manifestName, ...partNames];
-    const sharedNow = new Set([
-      ...(await sharing.sharedUnder(manifestName)),
-      ...(await sharing.sharedUnder(`${setPartsPrefix(parameter, set)}${live.set.version}/`)),
-    ]);
-    const toShare = names.filter((name) => !sharedNow.has(name));
+    const toShare = await sharing.unshared([manifestName, ...partNames]);
     if (toShare.length === 0) return EXIT_OK;
     io.stdout.write(`Share its ${plural(toShare.length, 'parameter')} through ${sharing.label}.\n`);
     if (!(await confirmed(io, change.yes, `Share set ${set}?`, 'share'))) return EXIT_FAILURE;

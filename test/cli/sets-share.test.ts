@@ -355,6 +355,23 @@ describe('which share', () => {
     expect(again.stdout).toContain('No change: set gold');
   });
 
+  test('an unchanged set joins a second share of the policy that does not hold it yet', async () => {
+    const gold = accounts(5);
+    await push(gold);
+    const byHand = fakes.ram.createShare({
+      name: 'by-hand',
+      principals: ['333333333333'],
+      resourceArns: [policyArn],
+    });
+
+    const run = await push(gold);
+
+    expect(run.stdout).toContain('Share its 2 parameters through RAM share VpceGuard-policy');
+    const everything = [policyArn, ...parts().map(arn), arn(MANIFEST)].sort();
+    expect(shared()).toEqual(everything);
+    expect(fakes.ram.sharedResources(byHand)).toEqual(everything);
+  });
+
   test('a Standard manifest that RAM refuses once Advanced: pushed here, and the error says the other accounts cannot read it', async () => {
     await push(accounts(5), '--share', 'none', '--tier', 'Standard');
     const oldParts = parts();

@@ -273,6 +273,7 @@ describe('sets push', () => {
       },
       unshare: async () => {},
       sharedUnder: async () => [],
+      unshared: async () => [],
     };
 
     await expect(push([ACME], stale, racing)).rejects.toThrow(
