@@ -83,14 +83,24 @@ export function defaultBusArn(environment: GuardEnvironment): string {
 }
 
 /**
+ * Whether a cdk.json value is unset: absent, `null`, `""` or an empty list all mean the
+ * key's default (docs/configuration.md).
+ */
+export function isUnsetValue(raw: unknown): boolean {
+  return (
+    raw === undefined || raw === null || raw === '' || (Array.isArray(raw) && raw.length === 0)
+  );
+}
+
+/**
  * The fleet the two keys describe, or undefined when `environments` is unset (a lone guard).
  * `environments`: a JSON list of `{ "account", "region", "stackName"? }`, or (from `-c`) a
  * comma-separated list of `account/region`. `policyHome`: `account/region`, default the first.
  * Throws an error that names the key and what is wrong.
  */
 export function parseFleet(rawEnvironments: unknown, rawHome: unknown): Fleet | undefined {
-  if (rawEnvironments === undefined || rawEnvironments === null || rawEnvironments === '') {
-    if (rawHome !== undefined && rawHome !== null && rawHome !== '') {
+  if (isUnsetValue(rawEnvironments)) {
+    if (!isUnsetValue(rawHome)) {
       throw new Error(
         `${FLEET_KEYS.policyHome}: there is no ${FLEET_KEYS.environments} to choose the home from`,
       );
@@ -98,10 +108,7 @@ export function parseFleet(rawEnvironments: unknown, rawHome: unknown): Fleet | 
     return undefined;
   }
   const environments = parseEnvironments(rawEnvironments);
-  const home =
-    rawHome === undefined || rawHome === null || rawHome === ''
-      ? environments[0]!
-      : findHome(environments, rawHome);
+  const home = isUnsetValue(rawHome) ? environments[0]! : findHome(environments, rawHome);
   return { environments, home };
 }
 

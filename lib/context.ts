@@ -6,7 +6,7 @@
 import { Duration, aws_events as events, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { isEventBusArn } from '../core/contract';
-import { FLEET_KEYS, type Fleet, parseFleet } from '../core/fleet';
+import { FLEET_KEYS, type Fleet, isUnsetValue, parseFleet } from '../core/fleet';
 import type { VpceGuardProps } from './vpce-guard-props';
 
 const CONTEXT_PREFIX = 'vpce-guard:';
@@ -156,7 +156,7 @@ function rejectUnknownKeys(scope: Construct): void {
 
 function value(scope: Construct, key: Key): unknown {
   const raw: unknown = scope.node.tryGetContext(CONTEXT_PREFIX + key);
-  return raw === null || raw === '' ? undefined : raw;
+  return isUnsetValue(raw) ? undefined : raw;
 }
 
 function fail(key: Key, raw: unknown, expected: string): never {
@@ -176,7 +176,7 @@ function stringList(raw: unknown, key: Key): string[] | undefined {
     return fail(key, raw, 'a list of strings');
   }
   const items = list.map((item: string) => item.trim()).filter(Boolean);
-  // An empty list is an empty value: the default, as for every key (docs/configuration.md).
+  // A list of blanks ("" from -c, [" "]) is empty too: the default, as for every key.
   return items.length > 0 ? items : undefined;
 }
 

@@ -179,6 +179,13 @@ describe('the home', () => {
     },
   );
 
+  test('an empty forwardPolicyChangesTo or environments list is unset too', () => {
+    const { byName } = fleet({ 'vpce-guard:forwardPolicyChangesTo': [] });
+    expect(byName.get(`VpceGuard-eu-west-1-${A}`)!.guard.policyForwardingRules).toHaveLength(2);
+    const lone = addGuardStacks(testApp({ 'vpce-guard:environments': [] }));
+    expect(lone.map((s) => s.stackName)).toEqual(['VpceGuard']);
+  });
+
   test('shares with an organization instead, and then with no one outside it', () => {
     const org = `arn:aws:organizations::${A}:organization/o-a1b2c3d4e5`;
     const template = fleet({ 'vpce-guard:sharePolicyWith': org }).template(
