@@ -186,7 +186,9 @@ export interface VpceGuardProps {
    * The event bus the guard publishes every decision to, as a `VPC Endpoint Connection
    * Decision` event (docs/events.md). The guard may put events on this bus only. A bus of
    * another account works too, if its resource policy lets this account put events on it;
-   * `onDecision` then cannot make rules on it.
+   * `onDecision` then cannot make rules on it. A bus of another Region fails the synth: the
+   * guard puts events on a bus of its own Region (EventBridge reaches another Region through
+   * rules only).
    *
    * @default - the account's default event bus in the stack's Region
    */

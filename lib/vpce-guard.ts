@@ -276,19 +276,18 @@ export class VpceGuard extends Construct {
    * `onEvent` methods make them: `options.eventPattern` narrows the pattern (a `detail` of
    * `{ decision: ['reject'] }`, say), `options.target` receives the events.
    *
-   * A rule lives in its bus's account and Region: for a `decisionEventBus` of another account
-   * or Region, make the rule in a stack there. This throws when the bus's ARN names another
-   * account or Region than the stack's; an environment-agnostic stack cannot tell, and would
-   * put the rule on the same-named bus of the account it is deployed to.
+   * A rule lives in its bus's account: for a `decisionEventBus` of another account, make the
+   * rule in a stack there. This throws when the bus's ARN names another account than the
+   * stack's (a bus of another Region fails the guard's construction already); an
+   * environment-agnostic stack cannot tell, and would put the rule on the same-named bus of
+   * the account it is deployed to.
    */
   onDecision(id: string, options: events.OnEventOptions = {}): events.Rule {
-    for (const side of ['account', 'Region'] as const) {
-      this.checkDecisionBus(
-        side,
-        (arn, theirs, ours) =>
-          `onDecision: decisionEventBus ${arn} is in ${side} ${theirs}, this stack in ${side} ${ours}: a rule can be made only on a bus of its own account and Region; make the rule in a stack there`,
-      );
-    }
+    this.checkDecisionBus(
+      'account',
+      (arn, theirs, ours) =>
+        `onDecision: decisionEventBus ${arn} is in account ${theirs}, this stack in account ${ours}: a rule can be made only on a bus of its own account and Region; make the rule in a stack there`,
+    );
     const rule = new events.Rule(this, id, {
       description: options.description,
       ruleName: options.ruleName,
