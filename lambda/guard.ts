@@ -257,20 +257,24 @@ type Scope =
     };
 
 /**
- * The most services a batch of work reads one by one. Past it a sweep costs fewer Describe
- * calls (one read of every pending connection, plus its upkeep), whatever the services named:
- * a burst over many services, or a forged notification naming hundreds of made-up IDs, cannot
- * spend more of the account's Describe budget than a sweep.
+ * The most services a batch of hints reads one by one when every service is protected (the
+ * hints' IDs are then checked against nothing). Past it a sweep is cheaper for any account with
+ * fewer than a thousand actionable connections (one read of them all, plus its upkeep's
+ * Describes), and a forged notification naming hundreds of made-up IDs cannot spend more of the
+ * account's Describe budget than a sweep. A listed `protectedServiceIds` bounds the reads
+ * itself, and a manual reconcile reads the services it lists, however many.
  */
-const MAX_SERVICES_READ_APART = SWEEP_UPKEEP_DESCRIBES + 1;
+const MAX_HINTED_SERVICES_READ_APART = SWEEP_UPKEEP_DESCRIBES + 1;
 
 /** The services the work concerns, limited to the protected ones. */
 function scopeOf(work: readonly ReconcileWork[], config: GuardConfig): Scope {
   const scope = namedScope(work, config);
-  if (scope.sweep || scope.serviceIds.length <= MAX_SERVICES_READ_APART) return scope;
-  logger.info('Sweeping instead: the work names more services than a sweep reads for less', {
-    services: scope.serviceIds.length,
-    readApartAtMost: MAX_SERVICES_READ_APART,
+  if (scope.sweep || config.protectedServiceIds) return scope;
+  const hinted = new Set(work.flatMap((w) => (w.kind === 'hint' ? w.serviceIds : [])));
+  if (hinted.size <= MAX_HINTED_SERVICES_READ_APART) return scope;
+  logger.info('Sweeping instead: the hints name more services than a sweep reads for less', {
+    services: hinted.size,
+    readApartAtMost: MAX_HINTED_SERVICES_READ_APART,
   });
   return { sweep: true };
 }

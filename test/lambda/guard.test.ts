@@ -290,9 +290,19 @@ describe('decisions come from EC2, never from the event', () => {
     ]);
     expect(h.sent()).toEqual([]);
     expect(logInfo).toHaveBeenCalledWith(
-      'Sweeping instead: the work names more services than a sweep reads for less',
+      'Sweeping instead: the hints name more services than a sweep reads for less',
       { services: 501, readApartAtMost: 23 },
     );
+  });
+
+  test('a manual reconcile reads the services it lists, however many', async () => {
+    const h = harness({ config: { protectedServiceIds: undefined } });
+    const listed = Array.from(
+      { length: 30 },
+      (_, i) => `vpce-svc-${(0x10000000 + i).toString(16)}`,
+    );
+    await h.run({ reconcile: listed });
+    expect(h.ec2.commandCalls(DescribeVpcEndpointConnectionsCommand)).toHaveLength(30);
   });
 
   test('an endpoint named in a notification but not pending is left alone', async () => {
