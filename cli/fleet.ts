@@ -52,8 +52,15 @@ export interface Target {
 
 export interface Targets {
   readonly targets: readonly Target[];
-  /** The policy parameter (name or ARN) and the clients' options to read it with. */
-  readonly policy: { readonly name: string; readonly options: AwsOptions };
+  /**
+   * The policy parameter (name or ARN) and the clients' options to read it with; with
+   * --fleet, the home's account, which those credentials must be for.
+   */
+  readonly policy: {
+    readonly name: string;
+    readonly options: AwsOptions;
+    readonly account?: string;
+  };
   /** Several environments (or --fleet): one table with account and Region columns. */
   readonly fleet: boolean;
 }
@@ -115,7 +122,11 @@ function appFleet(values: FleetValues, regions: readonly string[], file: CdkJson
   const home = targets.find(
     (t) => t.account === parsed.home.account && t.region === parsed.home.region,
   )!;
-  return { targets, policy: { name, options: clientOptions(home) }, fleet: true };
+  return {
+    targets,
+    policy: { name, options: clientOptions(home), account: home.account },
+    fleet: true,
+  };
 }
 
 /**
@@ -237,21 +248,46 @@ export async function inEveryEnvironment<T>(
  */
 async function labelOf(aws: AwsClients, target: Target): Promise<EnvironmentLabel> {
   const region = target.region ?? (await aws.ec2.config.region());
-  // Some credential sources name their account (SSO, assumed roles, AWS_ACCOUNT_ID).
-  const { accountId } = await aws.ec2.config.credentials();
   if (target.account) {
-    if (accountId && accountId !== target.account) {
-      const whose = target.profile ? `profile ${target.profile}` : 'the default credentials';
-      throw new CliError(
-        `${whose} signs in to account ${accountId}, not ${target.account}: nothing was read there (give --profile ${target.account}=<profile>)`,
-      );
-    }
+    await checkAccount(aws, target.account, target.profile);
     return { account: target.account, region };
   }
+  // Some credential sources name their account (SSO, assumed roles, AWS_ACCOUNT_ID).
+  const { accountId } = await aws.ec2.config.credentials();
   return {
     account: accountId ?? (target.profile ? `(profile ${target.profile})` : '(default)'),
     region,
   };
+}
+
+/**
+ * Throws when the credentials name an account (SSO, assumed roles, `AWS_ACCOUNT_ID` do; plain
+ * access keys do not) other than `account`: what they read would be shown, or used, as
+ * `account`'s.
+ */
+async function checkAccount(aws: AwsClients, account: string, profile?: string): Promise<void> {
+  const { accountId } = await aws.ec2.config.credentials();
+  if (accountId && accountId !== account) {
+    const whose = profile ? `profile ${profile}` : 'the default credentials';
+    throw new CliError(
+      `${whose} signs in to account ${accountId}, not ${account}: nothing was read there (give --profile ${account}=<profile>)`,
+    );
+  }
+}
+
+/**
+ * Runs `read` with the clients of the policy's environment; with --fleet, only once its
+ * credentials are known not to be another account's than the home's.
+ */
+export function withPolicyClients<T>(
+  io: CliIo,
+  policy: Targets['policy'],
+  read: (aws: AwsClients) => Promise<T>,
+): Promise<T> {
+  return withAwsClients(io.aws, { ...policy.options, name: policy.name }, async (aws) => {
+    if (policy.account) await checkAccount(aws, policy.account, policy.options.profile);
+    return read(aws);
+  });
 }
 
 /** The failed environments' lines for stderr. */

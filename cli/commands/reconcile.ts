@@ -7,7 +7,7 @@ import {
   summarise,
   sweepServices,
 } from '../../core/reconcile';
-import { type AwsClients, withAwsClients } from '../aws';
+import type { AwsClients } from '../aws';
 import { type Command, parseCommandArgs } from '../command';
 import { CliError, describeError, EXIT_FAILURE, EXIT_OK, formatProblem } from '../errors';
 import {
@@ -17,6 +17,7 @@ import {
   FLEET_OPTIONS_HELP,
   fleetTargets,
   inEveryEnvironment,
+  withPolicyClients,
 } from '../fleet';
 import type { CliIo, Output } from '../io';
 import { describePolicy } from '../policy-file';
@@ -60,11 +61,8 @@ Example:
     });
     const named = serviceIdsOption(values.service);
     const plan = fleetTargets(values);
-    const policyClients = { ...plan.policy.options, name: plan.policy.name };
     const live = plan.fleet
-      ? await withAwsClients(io.aws, policyClients, (aws) =>
-          readLivePolicy(aws.ssm, plan.policy.name),
-        )
+      ? await withPolicyClients(io, plan.policy, (aws) => readLivePolicy(aws.ssm, plan.policy.name))
       : undefined;
     if (live) {
       const policy: Policy = values['dry-run'] ? { ...live.policy, mode: 'dryRun' } : live.policy;
@@ -74,7 +72,7 @@ Example:
       );
       return fleetReport(io, results, policy.mode === 'dryRun');
     }
-    return withAwsClients(io.aws, policyClients, async (aws) => {
+    return withPolicyClients(io, plan.policy, async (aws) => {
       const live = await readLivePolicy(aws.ssm, plan.policy.name);
       const policy: Policy = values['dry-run'] ? { ...live.policy, mode: 'dryRun' } : live.policy;
       io.stdout.write(`Policy: ${live.label} (${describePolicy(policy)})\n`);

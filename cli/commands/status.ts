@@ -2,7 +2,7 @@ import type { Connection, KnownState } from '../../core/connection';
 import { describeConnections, listOwnedServices, type OwnedService } from '../../core/ec2';
 import { type Decision, decide, type Policy } from '../../core/policy';
 import { type AllowedPrincipals, describeAllowedPrincipals } from '../../core/posture';
-import { type AwsClients, withAwsClients } from '../aws';
+import type { AwsClients } from '../aws';
 import { type Command, parseCommandArgs, policyParameterOption } from '../command';
 import { EXIT_FAILURE, EXIT_OK, formatProblem } from '../errors';
 import {
@@ -12,6 +12,7 @@ import {
   FLEET_OPTIONS_HELP,
   fleetTargets,
   inEveryEnvironment,
+  withPolicyClients,
 } from '../fleet';
 import type { CliIo } from '../io';
 import { describePolicy, type PolicyFile, readPolicyFile } from '../policy-file';
@@ -64,10 +65,9 @@ Example:
     const named = serviceIdsOption(values.service);
     const plan = fleetTargets(values);
     const file = values.policy === undefined ? undefined : await readPolicyFile(values.policy);
-    const policyClients = { ...plan.policy.options, name: plan.policy.name };
     if (plan.fleet) return fleetStatus(io, plan, named, file);
 
-    return withAwsClients(io.aws, policyClients, async (aws) => {
+    return withPolicyClients(io, plan.policy, async (aws) => {
       const { policy, label } = await statusPolicy(aws, plan.policy.name, file);
       io.stdout.write(`Policy: ${label} (${describePolicy(policy)})\n`);
       const { serviceIds, homeRegion, services } = await resolveTargets(aws, named, io.stdout);
@@ -135,10 +135,8 @@ async function fleetStatus(
   named: readonly string[],
   file: PolicyFile | undefined,
 ): Promise<number> {
-  const { policy, label } = await withAwsClients(
-    io.aws,
-    { ...plan.policy.options, name: plan.policy.name },
-    (aws) => statusPolicy(aws, plan.policy.name, file),
+  const { policy, label } = await withPolicyClients(io, plan.policy, (aws) =>
+    statusPolicy(aws, plan.policy.name, file),
   );
   io.stdout.write(`Policy: ${label} (${describePolicy(policy)})\n`);
   const states = statesToShow(policy);

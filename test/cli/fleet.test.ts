@@ -338,6 +338,28 @@ test('--fleet: an environment whose profile signs in to another account fails, u
   expect(ec2Of(A, 'eu-west-1').count('DescribeVpcEndpointConnections')).toBe(1);
 });
 
+test('--fleet: the policy is not read with credentials of another account than the home', async () => {
+  seedConnections();
+  // The home's profile signs in to B: a plain --name would read B's parameter as the fleet's.
+  const result = await run([
+    'reconcile',
+    '--fleet',
+    cdkJson,
+    '--name',
+    NAME,
+    '--profile',
+    `${A}=partner`,
+    '--profile',
+    `${B}=partner`,
+  ]);
+  expect(result).toMatchObject({ code: 1, stdout: '' });
+  expect(result.stderr).toContain(
+    `profile partner signs in to account ${B}, not ${A}: nothing was read there`,
+  );
+  expect(ssm.calls.filter((c) => c.action === 'GetParameter')).toEqual([]);
+  for (const e of environments) expect(e.ec2.calls).toEqual([]);
+});
+
 test('--fleet names the file and the key of a bad environment list', async () => {
   fs.writeFileSync(
     cdkJson,
