@@ -106,6 +106,11 @@ export interface SetPushResult {
    * first. The next push removes them.
    */
   readonly cleanupProblem?: string;
+  /**
+   * The version in force when another push committed after this one: this push's list is not
+   * in force, and its changes are lost unless it is run again.
+   */
+  readonly overtakenBy?: string;
 }
 
 /** DeleteParameters takes at most 10 names; DescribeParameters returns at most 50. */
@@ -166,9 +171,10 @@ export async function pushPrincipalSet(ssm: SSMClient, write: SetWrite): Promise
 
   const now = (await readManifest(ssm, parameter, set))?.Version;
   if (now !== write.expectedManifestVersion) {
-    await removeWritten(ssm, sharing, partNames);
+    const removal = await removeWritten(ssm, sharing, partNames);
     throw new CliError(
-      `not pushed: set ${set} changed while this push was under way (manifest version ${write.expectedManifestVersion ?? 'none'} → ${now ?? 'deleted'}); run it again to see the new diff`,
+      `not pushed: set ${set} changed while this push was under way (manifest version ${write.expectedManifestVersion ?? 'none'} → ${now ?? 'deleted'}), and ${removal.done}; run it again to see the new diff`,
+      removal.problems,
     );
   }
   await put(manifestName, encoded.manifestText, {
@@ -215,6 +221,7 @@ export async function pushPrincipalSet(ssm: SSMClient, write: SetWrite): Promise
       ? {}
       : {
           cleanupProblem: `another push committed set ${set} version ${inForce} after this one: it is in force`,
+          overtakenBy: inForce,
         };
   const partsPrefix = setPartsPrefix(parameter, set);
   const removable = (name: string) => name.slice(partsPrefix.length).split('/')[0] !== inForce;

@@ -6,9 +6,9 @@ import {
   parseCommandArgs,
   policyParameterOption,
 } from '../command';
-import { canAsk, confirm } from '../confirm';
+import { confirmed } from '../confirm';
 import { unifiedDiff } from '../diff';
-import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
+import { CliError, EXIT_FAILURE, EXIT_OK } from '../errors';
 import type { CliIo } from '../io';
 import { type PolicyFile, readPolicyFile } from '../policy-file';
 import {
@@ -99,15 +99,7 @@ async function pushPolicy(
   io.stdout.write(`${plan}.\n`);
 
   if (!yes) {
-    if (!canAsk(io)) {
-      throw new UsageError(
-        'not pushed: stdin is not a terminal, so nothing can confirm; pass --yes to push',
-      );
-    }
-    if (!(await confirm(io, 'Push this policy?'))) {
-      io.stderr.write('Not pushed.\n');
-      return EXIT_FAILURE;
-    }
+    if (!(await confirmed(io, yes, 'Push this policy?', 'push'))) return EXIT_FAILURE;
     // Someone may have pushed while the diff was read: the diff would then be a lie.
     const now = await readPolicyParameter(aws.ssm, parameter.id);
     if (now?.version !== live?.version) {

@@ -26,7 +26,7 @@ import {
   parseCommandArgs,
   policyParameterOption,
 } from '../command';
-import { canAsk, confirm } from '../confirm';
+import { confirmed } from '../confirm';
 import { CliError, EXIT_FAILURE, EXIT_OK, formatProblem, UsageError } from '../errors';
 import type { CliIo } from '../io';
 import { count, plural, readSetFile } from '../policy-file';
@@ -450,30 +450,18 @@ async function applyChange(
     },
   });
   const { manifest } = result;
+  if (result.overtakenBy) {
+    // The other push read the set before this commit: its list lacks this push's change.
+    throw new CliError(
+      `not in force: another push committed set ${set} version ${result.overtakenBy} after this one (version ${manifest.version}), from a list read before it; run this one again to see the new diff`,
+    );
+  }
   io.stdout.write(
     `Pushed set ${set}: version ${manifest.version}, ${plural(manifest.accounts, 'account')} in ${plural(manifest.parts, 'part')}${sharing ? `, shared through ${sharing.label}` : ''}${result.deletedParts ? `; deleted ${plural(result.deletedParts, 'part')} of older versions` : ''}. The guard applies it within seconds.\n`,
   );
   if (result.cleanupProblem) io.stderr.write(formatProblem('warning', result.cleanupProblem));
-  await noteIfUnused(io, aws, parameter, set);
+  noteIfUnused(io, policy, parameter, set);
   return EXIT_OK;
-}
-
-/**
- * Whether to `action` (push, share): `--yes`, or a yes at the terminal. Without a terminal
- * nothing can confirm: a usage error (exit 2) that says to pass --yes; a no is `Not pushed.`
- * (or shared) on stderr.
- */
-async function confirmed(io: CliIo, yes: boolean, question: string, action: 'push' | 'share') {
-  if (yes) return true;
-  const done = `${action}${action === 'push' ? 'ed' : 'd'}`;
-  if (!canAsk(io)) {
-    throw new UsageError(
-      `not ${done}: stdin is not a terminal, so nothing can confirm; pass --yes to ${action}`,
-    );
-  }
-  if (await confirm(io, question)) return true;
-  io.stderr.write(`Not ${done}.\n`);
-  return false;
 }
 
 /** `+ 111122223333` lines, at most MAX_LISTED, then how many more. */
@@ -557,13 +545,13 @@ async function liveManifestVersion(
 }
 
 /** Says so when the live policy names no such set: the push changes nothing the guard does yet. */
-async function noteIfUnused(
+function noteIfUnused(
   io: CliIo,
-  aws: AwsClients,
+  live: LiveParameter | undefined,
   parameter: PolicyParameter,
   set: string,
-): Promise<void> {
-  const live = await readPolicyParameter(aws.ssm, parameter.id);
+): void {
+  // The policy as this push read it: a set only this push creates is named by no rule yet.
   const parsed = live && parsePolicy(live.text);
   if (parsed?.ok && !principalSetNames(parsed.policy).includes(set)) {
     io.stdout.write(

@@ -390,6 +390,8 @@ describe('two pushes of one set at once', () => {
     expect(aResult).toMatchObject({
       cleanupProblem: `another push committed set gold version ${version} after this one: it is in force`,
     });
+    // The command then fails: A's change is not in force (cli/commands/sets.ts).
+    expect(aResult.overtakenBy).toBe(version);
   });
 });
 
