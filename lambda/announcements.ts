@@ -90,20 +90,23 @@ export class Announcements {
 
   /**
    * Gives claims back, for events that were not published after all: a later invocation then
-   * announces them. Best effort: a claim that cannot be given back expires.
+   * announces them. Best effort: returns the keys whose claim could not be given back, which
+   * stay claimed until they expire (ANNOUNCE_AGAIN_AFTER_DAYS), for the caller to report.
    */
-  async release(keys: readonly string[]): Promise<void> {
+  async release(keys: readonly string[]): Promise<string[]> {
     for (const key of keys) this.cache.delete(key);
     const table = this.table;
-    if (table === undefined || keys.length === 0) return;
+    if (table === undefined || keys.length === 0) return [];
+    const kept: string[] = [];
     await inPool(keys, CONCURRENT_CLAIMS, async (key) => {
       try {
         // An expired claim: the next claim's condition lets it through.
         await this.put(table, key, this.clock.now() - 1000, false);
       } catch {
-        // The claim stays until it expires: this event is announced late, not lost.
+        kept.push(key);
       }
     });
+    return kept;
   }
 
   private async write(table: AnnouncementTable, key: string): Promise<Claim> {

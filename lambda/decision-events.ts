@@ -138,7 +138,7 @@ export class DecisionPublisher {
     const unpublishedKeys = new Set(
       failed.flatMap((p) => (p.event.onceKey ? [p.event.onceKey] : [])),
     );
-    await this.options.announcements.release(
+    const claimsKept = await this.options.announcements.release(
       [...unpublishedKeys].filter((k) => claims.get(k) === 'announce'),
     );
     // Published though unchecked: this container does not announce them again every sweep.
@@ -155,6 +155,8 @@ export class DecisionPublisher {
         ...result,
         errors: [...new Set(failures)],
         endpointIds: failed.map((p) => p.event.detail.endpointId),
+        // Announcements that stay claimed, unpublished, until their claim expires.
+        ...(claimsKept.length > 0 ? { claimsKept } : {}),
       });
       count(MetricName.DECISION_EVENTS_FAILED, failed.length);
     } else {

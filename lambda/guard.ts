@@ -285,13 +285,13 @@ function namedScope(work: readonly ReconcileWork[], config: GuardConfig): Scope 
   );
   if (named.some((ids) => ids.length === 0)) return { sweep: true };
 
-  const isProtected = (id: string) =>
-    !config.protectedServiceIds || config.protectedServiceIds.includes(id);
   const requested = [...new Set(named.flat())];
   const created = [
     ...new Set(work.flatMap((w) => (w.kind === 'serviceCreated' ? w.serviceIds : []))),
   ];
-  if (!config.protectedServiceIds) return { sweep: false, serviceIds: requested, created };
+  const listed = config.protectedServiceIds;
+  if (!listed) return { sweep: false, serviceIds: requested, created };
+  const isProtected = (id: string) => listed.includes(id);
   const newUnprotected = created.filter((id) => !isProtected(id));
   if (newUnprotected.length > 0) {
     logger.info('New endpoint services are not protected: protectedServiceIds does not list them', {

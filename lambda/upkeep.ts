@@ -12,7 +12,12 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Clock } from '../core/clock';
 import type { GuardConfig } from '../core/contract';
 import { type InvocationDeadline, isOutOfTime } from '../core/deadline';
-import { listOwnedServices, type OwnedService, SERVICE_NOT_FOUND } from '../core/ec2';
+import {
+  type EndpointError,
+  listOwnedServices,
+  type OwnedService,
+  SERVICE_NOT_FOUND,
+} from '../core/ec2';
 import {
   type ConnectionNotification,
   createConnectNotification,
@@ -286,12 +291,9 @@ async function wire(
         tokenInTime(deps.wiringLimiter, deadline),
       );
       removed.push(...result.deleted);
-      for (const u of result.failed) {
-        failures.list.push({
-          step: 'delete',
-          error: { code: u.code, message: `${u.endpointId}: ${u.message}` },
-        });
-      }
+      failures.list.push(...result.failed.map(deleteFailure));
+      // The rest waits for the next sweep, as work the deadline refused does.
+      if (result.left.length > 0) failures.outOfTime = true;
     } catch (error) {
       failures.add('delete', error);
     }
@@ -304,6 +306,11 @@ async function wire(
     duplicated: plan.duplicated,
     disabled: plan.disabled,
   };
+}
+
+/** A notification EC2 could not delete, as a failure of the `delete` step. */
+function deleteFailure(u: EndpointError): UpkeepFailure {
+  return { step: 'delete', error: { code: u.code, message: `${u.endpointId}: ${u.message}` } };
 }
 
 /** Waits for a token of `bucket`; false when it would come after the deadline. */
@@ -339,12 +346,7 @@ export async function unwire(deps: UpkeepDeps): Promise<UnwireReport> {
   try {
     const ids = (await describeTopicNotifications(deps.ec2, topicArn)).map((n) => n.notificationId);
     const { deleted, failed } = await deleteNotifications(deps.ec2, ids);
-    for (const u of failed) {
-      failures.push({
-        step: 'delete',
-        error: { code: u.code, message: `${u.endpointId}: ${u.message}` },
-      });
-    }
+    failures.push(...failed.map(deleteFailure));
     return { topicArn, deleted, failures };
   } catch (error) {
     failures.push({ step: 'delete', error: toApiError(error) });
