@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { DEFAULT_POLICY_PARAMETER_NAME } from '../core/policy-parameter';
-import { type GuardEnvironment, isRegion, parameterArnIn, parseFleet } from '../core/fleet';
-import { isAccountId } from '../core/ids';
+import { type GuardEnvironment, parameterArnIn, parseFleet } from '../core/fleet';
+import { isAccountId, isRegion } from '../core/ids';
 import { type AwsClients, type AwsOptions, withAwsClients } from './aws';
 import { CliError, describeError, UsageError } from './errors';
 import type { CliIo } from './io';

@@ -3,7 +3,7 @@
  * kept in one of them, its home (docs/fleet.md). The app (one stack per environment) and the
  * CLI (`--fleet`) read the same cdk.json keys with these rules, so each error names the key.
  */
-import { isAccountId } from './ids';
+import { isAccountId, isRegion } from './ids';
 
 /** One account and Region: where a guard runs. */
 export interface GuardEnvironment {
@@ -31,14 +31,8 @@ export const FLEET_KEYS = {
   policyHome: 'vpce-guard:policyHome',
 } as const;
 
-/** The Region shape AWS uses: `eu-west-1`, `us-gov-west-1`, `ap-southeast-5`. */
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 /** CloudFormation: a letter, then letters, digits and hyphens, at most 128 characters. */
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
-
-export function isRegion(value: unknown): value is string {
-  return typeof value === 'string' && REGION.test(value);
-}
 
 /** The stack name of an environment when the list gives none: `VpceGuard-eu-west-1-111122223333`. */
 export function defaultStackName(environment: GuardEnvironment): string {

@@ -1,5 +1,5 @@
 /**
- * The shapes of the AWS IDs the guard handles (account, endpoint service, endpoint): the one place they are defined, since an ID
+ * The shapes of the AWS IDs the guard handles (account, Region, endpoint service, endpoint): the one place they are defined, since an ID
  * is all the guard takes from an event.
  */
 
@@ -19,6 +19,13 @@ export function isServiceId(value: unknown): value is string {
 
 export function isEndpointId(value: unknown): value is string {
   return typeof value === 'string' && EXACT_ENDPOINT_ID.test(value);
+}
+
+/** The Region shape AWS uses: `eu-west-1`, `us-gov-west-1`, `ap-southeast-5`. */
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+
+export function isRegion(value: unknown): value is string {
+  return typeof value === 'string' && REGION.test(value);
 }
 
 export function isAccountId(value: unknown): value is string {

@@ -6,11 +6,10 @@ import type { Environment } from 'aws-cdk-lib';
 import {
   environmentLabel,
   type GuardEnvironment,
-  isRegion,
   parameterArnIn,
   sameEnvironment,
 } from '../core/fleet';
-import { isAccountId } from '../core/ids';
+import { isAccountId, isRegion } from '../core/ids';
 import { DEFAULT_POLICY_PARAMETER_NAME, type VpceGuardProps } from './vpce-guard-props';
 
 export interface FleetMembership {

@@ -14,7 +14,8 @@ import {
   serviceIdsProblem,
   wholeNumberProblem,
 } from '../core/contract';
-import { environmentLabel, type GuardEnvironment, isRegion, sameEnvironment } from '../core/fleet';
+import { environmentLabel, type GuardEnvironment, sameEnvironment } from '../core/fleet';
+import { isRegion } from '../core/ids';
 import { isAccountId } from '../core/ids';
 import {
   DEFAULT_POLICY_PARAMETER_NAME,

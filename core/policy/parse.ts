@@ -3,7 +3,7 @@
  * (`rules[2].principals[0]: "12345" is not …`). Shared by the function, `cdk synth` (the
  * initial policy file) and the CLI, so it imports nothing heavier than the standard library.
  */
-import { accountIdOf, isServiceId, SERVICE_ID_SHAPE } from '../ids';
+import { accountIdOf, isRegion, isServiceId, SERVICE_ID_SHAPE } from '../ids';
 import { isPrincipalSetName, SET_NAME_SHAPE } from '../principal-set';
 import { stripByteOrderMark } from '../text';
 import {
@@ -17,7 +17,6 @@ import {
 /** Names that `Decision.rule` uses for the lists; a rule may not take them as its id. */
 const RESERVED_RULE_IDS = new Set(['deny', 'defaultAction', 'state']);
 
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
 /** The longest `description` a policy or a rule may have. */
@@ -346,7 +345,7 @@ function parseRegions(
   const regions = new Set<string>();
   let valid = true;
   value.forEach((entry, i) => {
-    if (typeof entry === 'string' && REGION.test(entry)) regions.add(entry);
+    if (typeof entry === 'string' && isRegion(entry)) regions.add(entry);
     else
       valid =
         errors.fail(`${path}[${i}]`, `${show(entry)} is not a Region name such as "eu-west-1"`) ??
