@@ -70,10 +70,13 @@ export function parameterArnIn(home: GuardEnvironment, name: string): string {
   return `arn:${partitionOf(home.region)}:ssm:${home.region}:${home.account}:parameter/${resource}`;
 }
 
+/** The account's default event bus, in every Region. */
+export const DEFAULT_EVENT_BUS = 'default';
+
 /** The default event bus of an environment. */
 export function defaultBusArn(environment: GuardEnvironment): string {
   const { account, region } = environment;
-  return `arn:${partitionOf(region)}:events:${region}:${account}:event-bus/default`;
+  return `arn:${partitionOf(region)}:events:${region}:${account}:event-bus/${DEFAULT_EVENT_BUS}`;
 }
 
 /**

@@ -5,6 +5,13 @@
  */
 export const DEFAULT_POLICY_PARAMETER_NAME = '/vpce-guard/policy';
 
+/**
+ * Parameter Store's change events, as EventBridge delivers them: the guard's rule matches
+ * them, a fleet's home forwards them, the receiving bus admits them, the function takes them.
+ */
+export const PARAMETER_CHANGE_SOURCE = 'aws.ssm';
+export const PARAMETER_CHANGE_DETAIL_TYPE = 'Parameter Store Change';
+
 /** Letters, digits and `_ . - /`; a name with a `/` is a path and starts with one. */
 const PARAMETER_NAME = /^(?:\/[a-zA-Z0-9_.-]+)+$|^[a-zA-Z0-9_.-]+$/;
 /** SSM reserves names that start with these, in any case, with or without the leading `/`. */

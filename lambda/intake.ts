@@ -9,7 +9,13 @@
  */
 import { type GuardConfig, NOTIFICATION_CLEANUP_RESOURCE_TYPE } from '../core/contract';
 import { ENDPOINT_ID_SOURCE, isServiceId, SERVICE_ID_SHAPE, SERVICE_ID_SOURCE } from '../core/ids';
-import { isPolicyChange, type PolicyParameter, policyParameter } from '../core/policy-parameter';
+import {
+  isPolicyChange,
+  PARAMETER_CHANGE_DETAIL_TYPE,
+  PARAMETER_CHANGE_SOURCE,
+  type PolicyParameter,
+  policyParameter,
+} from '../core/policy-parameter';
 import { type RetryRecord, retryRecordFrom } from '../core/retry-record';
 
 /** A connection request may be waiting on these services. */
@@ -229,7 +235,7 @@ function eventBridgeWork(event: Record<string, unknown>, settings: IntakeSetting
   if (detailType === 'Scheduled Event' && event.source === 'aws.events')
     return { kind: 'sweep', source: 'schedule' };
 
-  if (detailType === 'Parameter Store Change' && event.source === 'aws.ssm') {
+  if (detailType === PARAMETER_CHANGE_DETAIL_TYPE && event.source === PARAMETER_CHANGE_SOURCE) {
     return typeof detail.name === 'string' && isPolicyChange(settings.policy, detail.name)
       ? { kind: 'policyChanged' }
       : {

@@ -17,7 +17,7 @@ import {
 import { Construct } from 'constructs';
 import { MetricName } from '../core/metric-names';
 import { HINT_QUEUE } from './delivery';
-import { type GuardMetrics, METRIC_PERIOD, guardName } from './metrics';
+import { type GuardMetrics, METRIC_PERIOD } from './metrics';
 import type { GuardQueues } from './queues';
 
 /** Where the alarm descriptions link by default: the runbook in the project's repository. */
@@ -158,12 +158,13 @@ export class GuardAlarms extends Construct {
   /** `<stack name>-<the guard's path in its stack>`; see `guardName`. */
   private readonly namePrefix: string;
 
-  /** `scope` is the guard: its path in the stack goes into every alarm's name. */
+  /** `scope` is the guard; `props.metrics.service` (its name) starts every alarm's name. */
   constructor(scope: Construct, id: string, props: GuardAlarmsProps) {
     super(scope, id);
     this.alarmTopic = props.alarmTopic;
     this.runbookBaseUrl = props.runbookBaseUrl;
-    this.namePrefix = guardName(scope);
+    // The guard's name, the metrics' dimension too: an alarm and what it reads agree.
+    this.namePrefix = props.metrics.service;
     const { queues, guardFunction, metrics } = props;
     const fn = `guard function ${guardFunction.functionName}`;
     const logGroup = `Its logs: ${props.logGroup.logGroupName}.`;
@@ -183,7 +184,7 @@ export class GuardAlarms extends Construct {
     this.deadLetterAlarm(
       ALARMS.eventsDeadLetter,
       queues.eventsDeadLetterQueue,
-      `Events dead-letter queue ${queues.eventsDeadLetterQueue.queueName} holds events that EventBridge could not deliver to the ${fn} or to hint queue ${queues.hintQueue.queueName}.`,
+      `Events dead-letter queue ${queues.eventsDeadLetterQueue.queueName} holds events that EventBridge could not deliver to the ${fn} or to hint queue ${queues.hintQueue.queueName} (or, in a fleet's home, policy changes it could not forward to another guard's event bus).`,
     );
     this.deadLetterAlarm(
       ALARMS.invocationFailure,

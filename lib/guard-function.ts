@@ -26,6 +26,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { renderGuardEnvironment } from '../core/contract';
+import { DEFAULT_EVENT_BUS } from '../core/fleet';
 import { SET_MANIFESTS_PATH, SET_PARTS_PATH } from '../core/policy-parameter';
 import { GUARD_RUNTIME, type GuardCode, guardBundling, locateGuardCode } from './bundling';
 import { GUARD_TIMEOUT } from './delivery';
@@ -314,9 +315,6 @@ function guardLambda(
     bundling: guardBundling,
   });
 }
-
-/** The account's default event bus, in every Region. */
-export const DEFAULT_EVENT_BUS = 'default';
 
 /**
  * The policy parameter and its principal sets' parameters (core/policy-parameter.ts: the

@@ -30,7 +30,8 @@ export function guardName(guard: Construct): string {
 
 /** One guard's metrics: those the function emits with its `service` dimension (`guardName`). */
 export class GuardMetrics {
-  constructor(private readonly service: string) {}
+  /** @param service the guard's name (`guardName`): also where its alarm names start */
+  constructor(readonly service: string) {}
 
   /** One of the guard's metrics, summed per period, with the dimension Powertools adds. */
   metric(metricName: MetricName, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {

@@ -14,8 +14,8 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { defaultBusArn, type GuardEnvironment } from '../core/fleet';
-import { DEFAULT_EVENT_BUS } from './guard-function';
+import { DEFAULT_EVENT_BUS, defaultBusArn, type GuardEnvironment } from '../core/fleet';
+import { PARAMETER_CHANGE_DETAIL_TYPE, PARAMETER_CHANGE_SOURCE } from '../core/policy-parameter';
 
 export interface PolicyChangeForwardingProps {
   /** The policy's Parameter Store Change events (the PolicyChangedRule's own pattern). */
@@ -48,27 +48,33 @@ export class PolicyChangeForwarding extends Construct {
   }
 }
 
-/** The only events a receiving bus admits from the home: Parameter Store's own. */
-const FORWARDED_SOURCE = 'aws.ssm';
-const FORWARDED_DETAIL_TYPE = 'Parameter Store Change';
-
 /**
  * The receiver's side: the default event bus admits the Parameter Store Change events that the
  * policy's account forwards, and nothing else from it. A PutEvents call cannot set an `aws.`
  * source (EventBridge refuses it), so only a rule of that account can send such an event.
  */
 export function admitPolicyChanges(
-  scope: Construct,
+  guard: Construct,
   id: string,
   policyAccount: string,
 ): events.CfnEventBusPolicy {
-  const stack = Stack.of(scope);
+  const stack = Stack.of(guard);
   // The statement ID names the stack: another stack in this account and Region may admit
   // events on the same bus under its own statement.
   const statementId = Token.isUnresolved(stack.stackName)
     ? `vpce-guard-policy-changes-${policyAccount}`
     : `${stack.stackName}-policy-changes`.slice(0, 64);
-  return new events.CfnEventBusPolicy(scope, id, {
+  // Two such statements in one stack would overwrite each other on the one bus: say so now,
+  // not in a failed deploy.
+  const twin = stack.node
+    .findAll()
+    .find((c) => c instanceof events.CfnEventBusPolicy && c.statementId === statementId);
+  if (twin) {
+    throw new Error(
+      `${guard.node.path}: stack ${stack.stackName} already admits another account’s policy changes (${twin.node.path}): one guard per stack may read a policy of another account; put this one in a stack of its own`,
+    );
+  }
+  return new events.CfnEventBusPolicy(guard, id, {
     eventBusName: DEFAULT_EVENT_BUS,
     statementId,
     statement: {
@@ -82,8 +88,9 @@ export function admitPolicyChanges(
         resourceName: DEFAULT_EVENT_BUS,
       }),
       Condition: {
-        'ForAllValues:StringEquals': { 'events:source': [FORWARDED_SOURCE] },
-        StringEquals: { 'events:detail-type': FORWARDED_DETAIL_TYPE },
+        // The only events a receiving bus admits from the home: Parameter Store's own.
+        'ForAllValues:StringEquals': { 'events:source': [PARAMETER_CHANGE_SOURCE] },
+        StringEquals: { 'events:detail-type': PARAMETER_CHANGE_DETAIL_TYPE },
       },
     },
   });

@@ -31,7 +31,12 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { policyParameter, setManifestPrefix } from '../core/policy-parameter';
+import {
+  PARAMETER_CHANGE_DETAIL_TYPE,
+  PARAMETER_CHANGE_SOURCE,
+  policyParameter,
+  setManifestPrefix,
+} from '../core/policy-parameter';
 import { EVENT_DELIVERY, HINT_SOURCE, RETRY_SOURCE } from './delivery';
 import { deadLetterQueue } from './queues';
 
@@ -168,8 +173,8 @@ export class GuardTriggers extends Construct {
 export function policyChangePattern(nameOrArn: string): events.EventPattern {
   const policy = policyParameter(nameOrArn);
   return {
-    source: ['aws.ssm'],
-    detailType: ['Parameter Store Change'],
+    source: [PARAMETER_CHANGE_SOURCE],
+    detailType: [PARAMETER_CHANGE_DETAIL_TYPE],
     detail: { name: [policy.name, { prefix: setManifestPrefix(policy) }] },
   };
 }

@@ -3,9 +3,11 @@
  * the home shares its policy through AWS RAM and forwards its changes, bus to bus, to every
  * other guard, which reads the home's policy by its ARN and admits the forwarded events.
  */
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { GUARD_ENV } from '../../core/contract';
+import { VpceGuard } from '../../lib';
 import { addGuardStacks } from '../../lib/fleet-app';
 import { type Json, testApp } from './helpers';
 
@@ -302,6 +304,20 @@ describe('every other guard', () => {
       },
     });
   });
+});
+
+test('two guards of one stack that read another account’s policy fail the synth, not the deploy', () => {
+  const stack = new Stack(testApp(), 'Reader', { env: { account: B, region: 'eu-west-1' } });
+  const reader = (id: string) =>
+    new VpceGuard(stack, id, {
+      policyParameterName: POLICY_ARN,
+      useExistingPolicyParameter: true,
+      forwardPolicyChangesTo: [],
+    });
+  reader('First');
+  expect(() => reader('Second')).toThrow(
+    'Reader/Second: stack Reader already admits another account’s policy changes (Reader/First/AdmitPolicyChanges): one guard per stack may read a policy of another account',
+  );
 });
 
 describe('StackSets', () => {
