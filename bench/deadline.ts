@@ -70,7 +70,6 @@ export async function runDeadline(
     const returned = Date.now();
 
     const rejects = ec2.calls.filter((c) => c.action === 'RejectVpcEndpointConnections');
-    const retryQueue = sqs.createQueue('vpce-guard-retry');
     const events: Record<string, number> = {};
     for (const e of eventBridge.allEvents) {
       const outcome = (e.detail as { outcome: string }).outcome;
@@ -85,7 +84,7 @@ export async function runDeadline(
           ? seconds(Math.max(...rejects.map((c) => c.at)) - started)
           : 0,
         rejectCalls: rejects.length,
-        retryRecords: sqs.messages(retryQueue).length,
+        retryRecords: sqs.messages(rig.queues.retries).length,
         lost: rig.lost(denied),
       },
       details: {

@@ -74,7 +74,8 @@ export class Rig {
     readonly aws: AwsFakes,
     readonly serviceIds: readonly string[],
     readonly guard: LocalLambda,
-    private readonly queues: QueueUrls,
+    /** The guard's queues, as its environment names them. */
+    readonly queues: QueueUrls,
     private readonly delivery: Delivery,
   ) {
     this.sqs = new SQSClient({

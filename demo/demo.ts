@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { renderGuardEnvironment } from '../core/contract';
-import type { DecisionEventDetail } from '../core/decision-event';
+import { ANNOUNCEMENT_TABLE, type DecisionEventDetail } from '../core/decision-event';
 import type { GuardSummary, SqsResponse } from '../lambda/guard';
 import { styleFor, type Style } from '../cli/style';
 import type { Output } from '../cli/io';
@@ -41,7 +41,7 @@ export interface DemoStep {
 }
 
 /** The table that remembers which one-time events (kept pending) were announced. */
-const ANNOUNCEMENT_TABLE = 'vpce-guard-announcements';
+const ANNOUNCEMENT_TABLE_NAME = 'vpce-guard-announcements';
 
 /** What every step of one run works with. */
 interface Stage {
@@ -65,14 +65,14 @@ export async function runDemo(
     out.write(style.dim('Building the guard bundle and starting local AWS fakes…\n'));
     const serviceId = fakes.ec2.addService();
     fakes.ssm.setParameter(POLICY_PARAMETER, policyText(initialPolicy(serviceId)));
-    fakes.dynamoDb.createTable(ANNOUNCEMENT_TABLE, 'id');
+    fakes.dynamoDb.createTable(ANNOUNCEMENT_TABLE_NAME, ANNOUNCEMENT_TABLE.partitionKey);
     guard = await LocalLambda.start(await buildGuardBundle(workDir), {
       // As the stack deploys it (core/contract.ts), pointed at the fakes.
       ...renderGuardEnvironment({
         policyParameterName: POLICY_PARAMETER,
         retryQueueUrl: fakes.sqs.createQueue('vpce-guard-retry'),
         protectedServiceIds: [serviceId],
-        announcementTableName: ANNOUNCEMENT_TABLE,
+        announcementTableName: ANNOUNCEMENT_TABLE_NAME,
       }),
       ...fakes.env(),
       // No CloudWatch here: the demo reads the guard's log lines, not its metrics.

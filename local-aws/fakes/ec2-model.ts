@@ -394,6 +394,9 @@ export class Ec2Model {
     NextToken?: string;
   } {
     this.admit('DescribeVpcEndpointServicePermissions', request.DryRun);
+    if (request.Filters !== undefined) {
+      throw new AwsError('InvalidParameterValue', 'Filters are not supported by this fake');
+    }
     if (request.ServiceId === undefined) throw missingParameter('ServiceId');
     const principals = this.principalsByService.get(request.ServiceId);
     if (!principals) throw serviceNotFound(request.ServiceId);

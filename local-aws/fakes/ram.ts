@@ -301,15 +301,18 @@ export class FakeRam {
         s.region === caller.region &&
         (!arns || arns.includes(s.arn)),
     );
-    const rows =
-      type === 'RESOURCE'
-        ? this.links.filter(
-            (l) =>
-              owned.some((s) => s.arn === l.shareArn) &&
-              (input.resourceArn === undefined || l.resourceArn === input.resourceArn) &&
-              (input.associationStatus === undefined || l.status === input.associationStatus),
-          )
-        : [];
+    if (type !== 'RESOURCE') {
+      throw new AwsError(
+        'InvalidParameterException',
+        'associationType PRINCIPAL is not served by this fake (it lists RESOURCE associations only)',
+      );
+    }
+    const rows = this.links.filter(
+      (l) =>
+        owned.some((s) => s.arn === l.shareArn) &&
+        (input.resourceArn === undefined || l.resourceArn === input.resourceArn) &&
+        (input.associationStatus === undefined || l.status === input.associationStatus),
+    );
     const { page, nextToken } = this.page(rows, input);
     const answer = page.map((l) =>
       associationOf(
@@ -327,7 +330,12 @@ export class FakeRam {
   private associate(input: JsonObject, caller: Caller): JsonObject {
     const share = this.ownShare(required(input, 'resourceShareArn'), caller);
     const resources = stringList(input.resourceArns) ?? [];
-    const principals = stringList(input.principals) ?? [];
+    if (input.principals !== undefined) {
+      throw new AwsError(
+        'InvalidParameterException',
+        'principals are not served by this fake (it associates resources only)',
+      );
+    }
     if (resources.length > MAX_RESOURCES_PER_CALL) {
       throw new AwsError(
         'ResourceShareLimitExceededException',
@@ -345,7 +353,6 @@ export class FakeRam {
         `The resource share would hold more than ${MAX_RESOURCES_PER_SHARE} resources.`,
       );
     }
-    for (const p of principals) if (!share.principals.includes(p)) share.principals.push(p);
     const links = resources.map((arn) => this.link(share, arn));
     return { resourceShareAssociations: links.map((l) => associationOf(share, l)) };
   }
