@@ -5,6 +5,7 @@
  * guard must stop calling EC2 at its deadline (5 s before the time is out), queue every piece
  * of work it could not do, and return before its time is out, whatever the SDK's jitter.
  */
+import { SAFETY_MARGIN_MS } from '../core/deadline';
 import { scheduledEvent } from '../local-aws/events';
 import { deniedOwner } from './accounts';
 import { INVOCATION_TIMEOUT_MS } from './guard-env';
@@ -39,8 +40,6 @@ export interface DeadlineDetails {
 
 const SERVICES = 20;
 const DENIED_PER_SERVICE = 10;
-/** The guard's margin before its time is out (lambda/handler.ts SAFETY_MARGIN_MS). */
-const SAFETY_MARGIN_MS = 5_000;
 
 /** The two cases the issue measured: 7 s left, and the deployed timeout. */
 export const DEADLINE_CASES_MS = [7_000, INVOCATION_TIMEOUT_MS] as const;

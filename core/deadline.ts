@@ -9,6 +9,14 @@
  * comes (sdk-deadline.ts). Without a deadline (the CLI, a test) nothing is refused or aborted.
  */
 
+/**
+ * Left of the invocation's time when the EC2 and SSM calls must be over, retries included:
+ * enough to queue the work left and publish the decisions.
+ */
+export const SAFETY_MARGIN_MS = 5_000;
+/** Left when everything must be over (queueing, publishing): enough to return and flush metrics. */
+export const FINISH_MARGIN_MS = 1_000;
+
 const DEADLINE_REACHED = 'DeadlineReached';
 
 /** Thrown, or given as the abort reason, once the deadline has come. */

@@ -8,13 +8,17 @@
  * `RequestLimitExceeded` stay behind this as the second line.
  */
 import { type Clock, realClock } from './clock';
+import { DeadlineReachedError } from './deadline';
 import type { ChangeAction } from './ec2';
 
-/** Thrown when a token would come only after the caller's deadline. */
-export class DeadlineExceededError extends Error {
+/**
+ * Thrown when a token would come only after the caller's deadline: a DeadlineReachedError,
+ * so that `isOutOfTime` tells it as it tells a call the deadline refused (core/deadline.ts).
+ */
+export class DeadlineExceededError extends DeadlineReachedError {
   constructor(waitMs: number) {
-    super(`the next EC2 request token comes in ${waitMs} ms, after the invocation's deadline`);
-    this.name = 'DeadlineExceededError';
+    super();
+    this.message = `the next EC2 request token comes in ${waitMs} ms, after the invocation's deadline`;
   }
 }
 

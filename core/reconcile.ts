@@ -269,23 +269,20 @@ async function changeBatch(
     return { serviceId, action, endpointIds: batch, error, retryable };
   };
 
+  let unsuccessful: EndpointError[];
   try {
     // A call that starts with no time left to end would only be cut short.
     await ctx.limiters[action].take(
       ctx.deadline === undefined ? undefined : ctx.deadline - ATTEMPT_ALLOWANCE_MS,
     );
-  } catch (error) {
-    if (!(error instanceof DeadlineExceededError)) throw error;
-    return deferBatch(serviceId, action, batch, error.message, results);
-  }
-
-  let unsuccessful: EndpointError[];
-  try {
     unsuccessful = await changeConnections(ctx.ec2, action, serviceId, batch, dryRun);
   } catch (error) {
-    // Refused or cut short by the deadline: EC2 may or may not have acted, so the retry
-    // re-reads the endpoints; it is no failed attempt.
-    if (isOutOfTime(error)) return deferBatch(serviceId, action, batch, OUT_OF_TIME, results);
+    // No token in time, or the call refused or cut short by the deadline (EC2 may or may not
+    // have acted): the retry re-reads the endpoints; it is no failed attempt.
+    if (isOutOfTime(error)) {
+      const why = error instanceof DeadlineExceededError ? error.message : OUT_OF_TIME;
+      return deferBatch(serviceId, action, batch, why, results);
+    }
     const apiError = toApiError(error);
     // With DryRun, EC2 answers a permitted call with the DryRunOperation error.
     if (dryRun && apiError.code === 'DryRunOperation') {

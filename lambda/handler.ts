@@ -12,7 +12,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { realClock } from '../core/clock';
 import { parseGuardEnvironment } from '../core/contract';
-import { InvocationDeadline } from '../core/deadline';
+import { FINISH_MARGIN_MS, InvocationDeadline, SAFETY_MARGIN_MS } from '../core/deadline';
 import { EC2_MAX_ATTEMPTS } from '../core/ec2';
 import { parameterRegion } from '../core/policy-parameter';
 import { mutatingLimiters, wiringLimiter } from '../core/rate-limiter';
@@ -26,11 +26,6 @@ import { PolicyStore } from './policy-store';
 import { logger, metrics } from './telemetry';
 import { PermissionsCache } from './upkeep';
 
-// Left of the invocation's time when the EC2 and SSM calls must be over, retries included:
-// enough to queue the work left and publish the decisions.
-const SAFETY_MARGIN_MS = 5_000;
-// Left when everything must be over (queueing, publishing): enough to return and flush metrics.
-const FINISH_MARGIN_MS = 1_000;
 /** The SDK's default attempts per call, for the clients that need no more. */
 const DEFAULT_ATTEMPTS = 3;
 /** A burst of cold containers can meet GetParameter's throttle: retry more than the default. */

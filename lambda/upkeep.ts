@@ -27,7 +27,7 @@ import {
   wiringToken,
 } from '../core/notifications';
 import { describeAllowedPrincipals } from '../core/posture';
-import { DeadlineExceededError, type TokenBucket } from '../core/rate-limiter';
+import type { TokenBucket } from '../core/rate-limiter';
 import { type ApiError, toApiError } from '../core/reconcile';
 
 /**
@@ -319,7 +319,7 @@ async function tokenInTime(bucket: TokenBucket, deadline: number | undefined): P
     await bucket.take(deadline);
     return true;
   } catch (error) {
-    if (error instanceof DeadlineExceededError) return false;
+    if (isOutOfTime(error)) return false;
     throw error;
   }
 }
