@@ -4,6 +4,7 @@
  */
 import {
   DescribeParametersCommand,
+  type ParameterMetadata,
   GetParameterCommand,
   type ParameterTier,
   type ParameterType,
@@ -68,12 +69,20 @@ export async function readParameterStorage(
   ssm: SSMClient,
   name: string,
 ): Promise<ParameterStorage> {
+  return storageOf(await describeOwn(ssm, name));
+}
+
+/** This account's parameter of that name, as DescribeParameters lists it (its own only). */
+async function describeOwn(ssm: SSMClient, name: string): Promise<ParameterMetadata | undefined> {
   const { Parameters = [] } = await ssm.send(
     new DescribeParametersCommand({
       ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }],
     }),
   );
-  const found = Parameters.find((p) => p.Name === name);
+  return Parameters.find((p) => p.Name === name);
+}
+
+function storageOf(found: ParameterMetadata | undefined): ParameterStorage {
   return {
     tier: found?.Tier === 'Advanced' ? 'Advanced' : 'Standard',
     ...(found?.KeyId ? { keyId: found.KeyId } : {}),
@@ -81,25 +90,25 @@ export async function readParameterStorage(
 }
 
 /**
- * Refuses a write through `parameter` unless it is the caller's own. SSM writes a parameter
- * only by name, in the caller's account and the client's Region: a write "to" another
- * account's ARN (a parameter shared through AWS RAM, which is read-only to the accounts it is
- * shared with) would create or overwrite a same-named parameter of the caller's own account
- * and report success. A name is always the caller's own. An ARN is written only when this
- * account's parameter of that name (DescribeParameters, which lists the caller's own only, in
- * the client's Region: the ARN's) has exactly that ARN; a parameter that does not exist yet is
- * created by name. The error is a usage error: the command line names the wrong parameter.
+ * Refuses a write through `parameter` unless it is the caller's own. For an ARN, returns the
+ * parameter's tier and key, read by the same DescribeParameters call; a name needs no check,
+ * and gets undefined, nothing read. SSM writes a parameter only by name, in the caller's account and
+ * the client's Region: a write "to" another account's ARN (a parameter shared through AWS RAM,
+ * which is read-only to the accounts it is shared with) would create or overwrite a
+ * same-named parameter of the caller's own account and report success. A name is always the
+ * caller's own. An ARN is written only when this account's parameter of that name
+ * (DescribeParameters lists the caller's own only, in the client's Region: the ARN's) has
+ * exactly that ARN; a parameter that does not exist yet is created by name. The error is a
+ * usage error: the command line names the wrong parameter.
  */
-export async function ensureWritable(ssm: SSMClient, parameter: PolicyParameter): Promise<void> {
+export async function ensureWritable(
+  ssm: SSMClient,
+  parameter: PolicyParameter,
+): Promise<ParameterStorage | undefined> {
   const { location } = parameter;
-  if (!location) return;
-  const { Parameters = [] } = await ssm.send(
-    new DescribeParametersCommand({
-      ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [parameter.name] }],
-    }),
-  );
-  const own = Parameters.find((p) => p.Name === parameter.name);
-  if (own?.ARN === parameter.id) return;
+  if (!location) return undefined;
+  const own = await describeOwn(ssm, parameter.name);
+  if (own?.ARN === parameter.id) return storageOf(own);
   const found = own?.ARN
     ? `its ${parameter.name} is ${own.ARN}`
     : `it has none with that ARN in ${location.region}`;

@@ -45,8 +45,6 @@ import { plural } from './policy-file';
 export interface SetStorage {
   /** The parts' tier: their size (4 or 8 KB), and whether they can be shared (Advanced). */
   readonly tier: Tier;
-  /** The manifest's: the parts' own, unless it is already Advanced. @default tier */
-  readonly manifestTier?: Tier;
   readonly type: ParameterType;
   /** A SecureString's KMS key (the policy's), absent: SSM's default key. */
   readonly keyId?: string;
@@ -179,7 +177,8 @@ export async function pushPrincipalSet(ssm: SSMClient, write: SetWrite): Promise
   }
   await put(manifestName, encoded.manifestText, {
     overwrite: true,
-    tier: storage.manifestTier ?? storage.tier,
+    // SSM does not move a parameter from Advanced back to Standard.
+    tier: write.liveManifestTier === 'Advanced' ? 'Advanced' : storage.tier,
     description: `vpce-guard principal set ${set}: edit it with vpce-guard sets; deploys never write it`,
   });
   if (sharing && !manifestFirst) {

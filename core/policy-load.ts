@@ -195,8 +195,9 @@ export interface SetFailure {
 }
 
 /**
- * One set as it is live (the CLI reads it before a push): its version, whole, and the SSM
- * version of its manifest; `missing` when it has no manifest.
+ * One set as it is live (the CLI reads it before a push): its version, whole, or why it cannot
+ * be used, with the SSM version of its manifest either way (a push commits only if it is
+ * unchanged); `missing` when it has no manifest.
  */
 export async function readPrincipalSet(
   ssm: SSMClient,
@@ -205,13 +206,14 @@ export async function readPrincipalSet(
 ): Promise<
   | { readonly set: LoadedSet; readonly manifestVersion: number }
   | { readonly missing: true }
-  | SetFailure
+  | (SetFailure & { readonly manifestVersion: number })
 > {
   const manifestId = setManifestId(parameter, set);
   const manifest = (await getParameters(ssm, [manifestId])).get(manifestId);
   if (!manifest) return { missing: true };
   const loaded = await loadSet(ssm, parameter, set, manifest, []);
-  return 'failure' in loaded ? loaded : { set: loaded, manifestVersion: manifest.Version ?? 0 };
+  const manifestVersion = manifest.Version ?? 0;
+  return 'failure' in loaded ? { ...loaded, manifestVersion } : { set: loaded, manifestVersion };
 }
 
 /** One set: its version as the manifest names it; once more if a push overtook the read. */

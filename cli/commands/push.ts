@@ -16,6 +16,7 @@ import {
   ensureWritable,
   type LiveParameter,
   type ParameterWrite,
+  type ParameterStorage,
   readParameterStorage,
   readPolicyParameter,
   resolvePrincipalSets,
@@ -74,7 +75,7 @@ async function pushPolicy(
   yes: boolean,
 ): Promise<number> {
   const { name } = parameter;
-  await ensureWritable(aws.ssm, parameter);
+  const checked = await ensureWritable(aws.ssm, parameter);
   const live = await readPolicyParameter(aws.ssm, parameter.id);
   if (live?.text === file.text) {
     io.stdout.write(`No change: ${name} (version ${live.version}) already holds ${file.path}.\n`);
@@ -82,7 +83,9 @@ async function pushPolicy(
   }
   // The guard would not use a policy whose sets it cannot load: refuse it here.
   await resolvePrincipalSets(aws.ssm, parameter, file.policy, file.path);
-  const write = await plannedWrite(aws, file, name, live);
+  // The tier and key, read already when the policy is named by its ARN.
+  const storage = checked ?? (live ? await readParameterStorage(aws.ssm, name) : undefined);
+  const write = plannedWrite(file, name, live, storage);
   const region = await aws.ssm.config.region(); // the parameter's: an ARN's may differ from EC2's
 
   io.stdout.write(
@@ -116,13 +119,12 @@ async function pushPolicy(
 }
 
 /** Type, tier and key: the live parameter's own, except a tier too small for the new text. */
-async function plannedWrite(
-  aws: AwsClients,
+function plannedWrite(
   file: PolicyFile,
   name: string,
   live: LiveParameter | undefined,
-): Promise<ParameterWrite> {
-  const storage = live ? await readParameterStorage(aws.ssm, name) : undefined;
+  storage: ParameterStorage | undefined,
+): ParameterWrite {
   return {
     name,
     text: file.text,

@@ -342,10 +342,12 @@ async function applyChange(
 ): Promise<number> {
   const { parameter, set } = change;
   // The set's parameters are written by name, in this account: beside this account's policy only.
-  await ensureWritable(aws.ssm, parameter);
+  const checked = await ensureWritable(aws.ssm, parameter);
   const policy = await readPolicyParameter(aws.ssm, parameter.id);
-  // DescribeParameters, by name: the tier and key GetParameter does not tell.
-  const policyStorage = policy ? await readParameterStorage(aws.ssm, parameter.name) : undefined;
+  // DescribeParameters, by name: the tier and key GetParameter does not tell (read already
+  // when the policy is named by its ARN).
+  const policyStorage =
+    checked ?? (policy ? await readParameterStorage(aws.ssm, parameter.name) : undefined);
   const sharing = await policySharing(io, aws, change, policy, policyStorage);
   if (sharing && change.tier !== 'Advanced') {
     throw new CliError(
@@ -363,7 +365,7 @@ async function applyChange(
         live.failure,
       ]),
     );
-    expectedManifestVersion = await liveManifestVersion(aws, parameter, set);
+    expectedManifestVersion = live.manifestVersion;
   } else if ('set' in live) {
     current = [...live.set.accounts];
     liveVersion = live.set.version;
@@ -411,7 +413,7 @@ async function applyChange(
     return EXIT_OK;
   }
 
-  const storage = setStorage(change.tier, policy, policyStorage, liveManifestTier);
+  const storage = setStorage(change.tier, policy, policyStorage);
   const region = await aws.ssm.config.region();
   io.stdout.write(
     [
@@ -517,31 +519,20 @@ async function policySharing(
 
 /**
  * The set's parameters are stored as the policy's own (a SecureString policy's sets are
- * SecureStrings under its key), in the tier asked for; a manifest already Advanced stays so.
+ * SecureStrings under its key), in the tier asked for.
  */
 function setStorage(
   tier: Tier,
   policy: LiveParameter | undefined,
   policyStorage: ParameterStorage | undefined,
-  liveManifestTier: Tier | undefined,
 ): SetStorage {
   const type = policy?.type === 'SecureString' ? 'SecureString' : 'String';
   const keyId = policyStorage?.keyId;
   return {
     tier,
-    // SSM does not move a parameter from Advanced back to Standard.
-    manifestTier: liveManifestTier === 'Advanced' ? 'Advanced' : tier,
     type,
     ...(type === 'SecureString' && keyId ? { keyId } : {}),
   };
-}
-
-async function liveManifestVersion(
-  aws: AwsClients,
-  parameter: PolicyParameter,
-  set: string,
-): Promise<number | undefined> {
-  return (await readPolicyParameter(aws.ssm, setManifestName(parameter, set)))?.version;
 }
 
 /** Says so when the live policy names no such set: the push changes nothing the guard does yet. */
