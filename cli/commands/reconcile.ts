@@ -61,21 +61,22 @@ Example:
     });
     const named = serviceIdsOption(values.service);
     const plan = fleetTargets(values);
-    const live = plan.fleet
-      ? await withPolicyClients(io, plan.policy, (aws) => readLivePolicy(aws.ssm, plan.policy.name))
-      : undefined;
-    if (live) {
+    // Read once, in the policy's environment, and printed; --dry-run decides without acting.
+    const readPolicy = async (aws: AwsClients): Promise<Policy> => {
+      const live = await readLivePolicy(aws.ssm, plan.policy.name);
       const policy: Policy = values['dry-run'] ? { ...live.policy, mode: 'dryRun' } : live.policy;
       io.stdout.write(`Policy: ${live.label} (${describePolicy(policy)})\n`);
+      return policy;
+    };
+    if (plan.fleet) {
+      const policy = await withPolicyClients(io, plan.policy, readPolicy);
       const results = await inEveryEnvironment(io, plan.targets, (aws) =>
         reconcileAll(io, aws, policy, named, { write: () => true }),
       );
       return fleetReport(io, results, policy.mode === 'dryRun');
     }
     return withPolicyClients(io, plan.policy, async (aws) => {
-      const live = await readLivePolicy(aws.ssm, plan.policy.name);
-      const policy: Policy = values['dry-run'] ? { ...live.policy, mode: 'dryRun' } : live.policy;
-      io.stdout.write(`Policy: ${live.label} (${describePolicy(policy)})\n`);
+      const policy = await readPolicy(aws);
       const reports = await reconcileAll(io, aws, policy, named);
       return report(io, reports, policy.mode === 'dryRun');
     });
