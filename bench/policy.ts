@@ -131,7 +131,8 @@ function policyOfSize(bytes: number): string {
   return JSON.stringify(document, null, 2);
 }
 
-function parsed(document: unknown): Policy {
+/** A benchmark policy document, parsed and validated as the guard does. */
+export function parsed(document: unknown): Policy {
   const result = parsePolicy(JSON.stringify(document));
   if (!result.ok) throw new Error(`invalid benchmark policy: ${JSON.stringify(result.errors)}`);
   return result.policy;

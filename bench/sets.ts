@@ -10,7 +10,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { pushPrincipalSet } from '../cli/principal-sets';
-import { parsePolicy, type Policy, withPrincipalSets } from '../core/policy';
+import { withPrincipalSets } from '../core/policy';
 import { type LoadedPolicy, loadPolicy } from '../core/policy-load';
 import {
   DEFAULT_POLICY_PARAMETER_NAME as NAME,
@@ -19,7 +19,7 @@ import {
 } from '../core/policy-parameter';
 import { FakeSsm } from '../local-aws/fakes/ssm';
 import { DENIED } from './accounts';
-import { decisionsPerSecond, SERVICE } from './policy';
+import { decisionsPerSecond, parsed, SERVICE } from './policy';
 import { median, round, seconds } from './stats';
 
 /** Parameter Store's default throughput, shared by the account and Region. */
@@ -66,7 +66,7 @@ export async function measureSets(): Promise<SetsResult> {
   }
   // Loaded as the guard loads every policy (with its sets, here none): the same shape.
   const inline = withPrincipalSets(
-    parsedPolicy({
+    parsed({
       ...setPolicy(),
       rules: [setPolicy().rules[0], { id: 'partners', services: [SERVICE], principals: accounts }],
     }),
@@ -151,12 +151,6 @@ function settledHeap(): number {
   const gc = runInNewContext('gc') as () => void;
   for (let i = 0; i < 3; i++) gc();
   return process.memoryUsage().heapUsed;
-}
-
-function parsedPolicy(document: unknown): Policy {
-  const result = parsePolicy(JSON.stringify(document));
-  if (!result.ok) throw new Error(`invalid benchmark policy: ${JSON.stringify(result.errors)}`);
-  return result.policy;
 }
 
 /** The benchmark policy, its allowlist in a principal set. */
