@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import {
   Aws,
+  Duration,
   Stack,
   type StackProps,
   aws_chatbot as chatbot,
@@ -16,6 +17,7 @@ import {
   aws_kms as kms,
   aws_sns as sns,
   aws_sns_subscriptions as subscriptions,
+  aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { VpceGuard } from '../lib';
@@ -51,12 +53,20 @@ export class DecisionNotificationsStack extends Stack {
     // Named, so that the policies below can name their ARNs without depending on the rules
     // (the rules depend on the topics, the topics on the key).
     const ruleNames = ['vpce-guard-rejections-by-email', 'vpce-guard-needs-review-in-slack'];
+    // What EventBridge could not deliver after its retries (a publish the topic's or the key's
+    // policy refuses, say) waits here, rather than being dropped: watch its depth.
+    const undelivered = new sqs.Queue(this, 'Undelivered', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
     guard.onDecision('RejectionsByEmail', {
       ruleName: ruleNames[0],
       description: 'vpce-guard rejections (and would-be rejections, in dry run), by e-mail',
       eventPattern: { detail: { decision: ['reject'] } },
       target: topicTarget(
         mail,
+        undelivered,
         events.RuleTargetInput.fromText(
           `vpce-guard ${field('mode')}: ${field('decision')} of endpoint ${field('endpointId')} ` +
             `(account ${field('owner')}, ${field('region')}) on ${field('serviceId')}, ` +
@@ -72,6 +82,7 @@ export class DecisionNotificationsStack extends Stack {
       // AWS Chatbot shows a custom notification: version 1.0, source "custom", content.
       target: topicTarget(
         chat,
+        undelivered,
         events.RuleTargetInput.fromObject({
           version: '1.0',
           source: 'custom',
@@ -105,6 +116,14 @@ export class DecisionNotificationsStack extends Stack {
         }),
       );
     }
+    undelivered.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [eventBridge],
+        actions: ['sqs:SendMessage'],
+        resources: [undelivered.queueArn],
+        conditions,
+      }),
+    );
     key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [eventBridge],
@@ -128,8 +147,19 @@ export class DecisionNotificationsStack extends Stack {
 /**
  * A rule target that publishes `message` to `topic`, with no grant of its own: the topic's and
  * the key's policies above admit EventBridge for these rules only. (CDK's `SnsTopic` target
- * would admit EventBridge for every rule of every account.)
+ * would admit EventBridge for every rule of every account.) What cannot be delivered goes to
+ * `deadLetterQueue`.
  */
-function topicTarget(topic: sns.ITopic, message: events.RuleTargetInput): events.IRuleTarget {
-  return { bind: () => ({ arn: topic.topicArn, input: message }) };
+function topicTarget(
+  topic: sns.ITopic,
+  deadLetterQueue: sqs.IQueue,
+  message: events.RuleTargetInput,
+): events.IRuleTarget {
+  return {
+    bind: () => ({
+      arn: topic.topicArn,
+      input: message,
+      deadLetterConfig: { arn: deadLetterQueue.queueArn },
+    }),
+  };
 }

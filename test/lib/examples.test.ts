@@ -61,6 +61,22 @@ describe('examples/decision-notifications.ts', () => {
     });
   });
 
+  test('keeps what EventBridge could not deliver in an encrypted queue only these rules may fill', () => {
+    const queueId = ofType('AWS::SQS::Queue')
+      .map(([id]) => id)
+      .find((id) => id.startsWith('Undelivered'))!;
+    for (const id of [ruleId('RejectionsByEmail'), ruleId('NeedsReviewInSlack')]) {
+      expect(rules[id].Targets[0].DeadLetterConfig).toEqual({
+        Arn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      });
+    }
+    expect(resources[queueId].Properties.SqsManagedSseEnabled).toBe(true);
+    const [policy] = ofType('AWS::SQS::QueuePolicy').filter(([, r]) =>
+      JSON.stringify(r.Properties.Queues).includes(queueId),
+    );
+    expect(JSON.stringify(policy![1].Properties.PolicyDocument)).toContain('aws:SourceArn');
+  });
+
   test('lets only these two rules of this account publish to the topics and use their key', () => {
     const ruleArns = ['vpce-guard-rejections-by-email', 'vpce-guard-needs-review-in-slack'].map(
       (name) => arnOf('events', `rule/${name}`),
