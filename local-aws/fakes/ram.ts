@@ -435,14 +435,11 @@ export class FakeRam {
   private unshareable(share: FakeShare, arn: string): string | undefined {
     const parsed = PARAMETER_ARN.exec(arn);
     if (!parsed) return 'the fake shares SSM parameters only';
-    const [, region, account, resource = ''] = parsed;
+    const [, region, account] = parsed;
     if (region !== share.region || account !== share.account) {
       return `the resource is not owned by ${share.account} in ${share.region}`;
     }
-    const where = { account, region };
-    const parameter =
-      this.options.ssm.parameter(`/${resource}`, where) ??
-      this.options.ssm.parameter(resource, where);
+    const parameter = this.options.ssm.parameterAt(arn)?.parameter;
     if (!parameter) return 'the resource does not exist';
     if (parameter.tier !== 'Advanced') return 'only advanced parameters can be shared';
     return undefined;

@@ -192,6 +192,21 @@ export class FakeSsm extends JsonRpcFake<SsmOperation> {
   }
 
   /** The full ARN of a parameter of `where`'s store. */
+  /**
+   * The parameter an ARN names, in its owner's store, and that owner (account and Region from
+   * the ARN); undefined when the ARN is not a parameter's or names none. A stored name may
+   * have its leading `/` or not, as the ARN drops it.
+   */
+  parameterAt(arn: string): { parameter: StoredParameter; owner: Caller } | undefined {
+    const parsed = PARAMETER_ARN.exec(arn);
+    if (!parsed) return undefined;
+    const [, region = '', account = '', resource = ''] = parsed;
+    const owner = { account, region };
+    const store = this.store(owner);
+    const parameter = store.get(`/${resource}`) ?? store.get(resource);
+    return parameter && { parameter, owner };
+  }
+
   arnOf(name: string, where: Where = {}): string {
     const { account, region } = this.at(where);
     return `arn:aws:ssm:${region}:${account}:parameter/${name.replace(/^\//, '')}`;
@@ -347,24 +362,22 @@ export class FakeSsm extends JsonRpcFake<SsmOperation> {
     id: string,
     caller: Caller,
   ): { parameter: StoredParameter; owner: Caller } | undefined {
-    const arn = PARAMETER_ARN.exec(id);
-    if (!arn) {
+    const region = PARAMETER_ARN.exec(id)?.[1];
+    if (region === undefined) {
       const parameter = this.store(caller).get(id);
       return parameter && { parameter, owner: caller };
     }
-    const [, region = '', account = '', resource = ''] = arn;
     if (region !== caller.region) {
       throw new AwsError(
         'ValidationException',
         `The ARN ${id} is in Region ${region}, but the request was made in ${caller.region}.`,
       );
     }
-    const owner = { account, region };
-    const store = this.store(owner);
-    const parameter = store.get(`/${resource}`) ?? store.get(resource);
-    if (!parameter) return undefined;
+    const found = this.parameterAt(id);
+    if (!found) return undefined;
+    const { parameter, owner } = found;
     if (
-      account === caller.account ||
+      owner.account === caller.account ||
       parameter.sharedWith.includes(caller.account) ||
       this.sharings.some((s) => s.grants(this.arnOf(parameter.name, owner), caller.account))
     ) {
@@ -378,15 +391,12 @@ export class FakeSsm extends JsonRpcFake<SsmOperation> {
    * not document the second case's code; the fake answers AccessDeniedException for it.
    */
   private unreadable(id: string, caller: Caller): AwsError {
-    const arn = PARAMETER_ARN.exec(id);
-    if (arn && arn[2] !== caller.account) {
-      const store = this.store({ account: arn[2]!, region: arn[1]! });
-      if (store.has(`/${arn[3]}`) || store.has(arn[3]!)) {
-        return new AwsError(
-          'AccessDeniedException',
-          `User in account ${caller.account} is not authorized to read ${id}: it is not shared with this account`,
-        );
-      }
+    const found = this.parameterAt(id);
+    if (found && found.owner.account !== caller.account) {
+      return new AwsError(
+        'AccessDeniedException',
+        `User in account ${caller.account} is not authorized to read ${id}: it is not shared with this account`,
+      );
     }
     return new AwsError('ParameterNotFound');
   }
