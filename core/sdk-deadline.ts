@@ -149,3 +149,20 @@ export function abortAtDeadline<C extends SdkClient>(client: C, deadline: Invoca
   Object.defineProperty(client, 'send', { value: withSignal, writable: true, configurable: true });
   return client;
 }
+
+/**
+ * A client of `Client` whose calls, retries included, end by `deadline`: its retry strategy
+ * and its abort signal read the same deadline, so they cannot disagree. `config` adds to it
+ * (a Region).
+ */
+export function deadlineClient<C extends SdkClient>(
+  Client: new (config: ReturnType<typeof retrySettings> & { region?: string }) => C,
+  maxAttempts: number,
+  deadline: InvocationDeadline,
+  config: { region?: string } = {},
+): C {
+  return abortAtDeadline(
+    new Client({ ...retrySettings(maxAttempts, deadline), ...config }),
+    deadline,
+  );
+}

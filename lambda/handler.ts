@@ -16,7 +16,7 @@ import { FINISH_MARGIN_MS, InvocationDeadline, SAFETY_MARGIN_MS } from '../core/
 import { EC2_MAX_ATTEMPTS } from '../core/ec2';
 import { parameterRegion } from '../core/policy-parameter';
 import { mutatingLimiters, wiringLimiter } from '../core/rate-limiter';
-import { abortAtDeadline, retrySettings } from '../core/sdk-deadline';
+import { deadlineClient } from '../core/sdk-deadline';
 import { Announcements } from './announcements';
 import { DecisionPublisher } from './decision-events';
 import { type GuardDeps, handleEvent } from './guard';
@@ -40,18 +40,17 @@ const config = parseGuardEnvironment(process.env);
 const work = new InvocationDeadline();
 const finish = new InvocationDeadline();
 // In the policy parameter's Region: an ARN's may be another (core/policy-parameter.ts).
-const ssm = abortAtDeadline(
-  new SSMClient({
-    ...retrySettings(SSM_MAX_ATTEMPTS, work),
-    ...parameterRegion(config.policyParameterName),
-  }),
+const ssm = deadlineClient(
+  SSMClient,
+  SSM_MAX_ATTEMPTS,
   work,
+  parameterRegion(config.policyParameterName),
 );
 const deps: GuardDeps = {
   config,
   intake: intakeSettings(config),
-  ec2: abortAtDeadline(new EC2Client(retrySettings(EC2_MAX_ATTEMPTS, work)), work),
-  sqs: abortAtDeadline(new SQSClient(retrySettings(DEFAULT_ATTEMPTS, finish)), finish),
+  ec2: deadlineClient(EC2Client, EC2_MAX_ATTEMPTS, work),
+  sqs: deadlineClient(SQSClient, DEFAULT_ATTEMPTS, finish),
   policies: new PolicyStore(
     ssm,
     config.policyParameterName,
@@ -63,16 +62,13 @@ const deps: GuardDeps = {
   wiringLimiter: wiringLimiter(),
   permissions: new PermissionsCache(realClock),
   decisions: new DecisionPublisher({
-    events: abortAtDeadline(new EventBridgeClient(retrySettings(DEFAULT_ATTEMPTS, finish)), finish),
+    events: deadlineClient(EventBridgeClient, DEFAULT_ATTEMPTS, finish),
     ...(config.eventBusName ? { busName: config.eventBusName } : {}),
     // Without a table, no DynamoDB client: each container remembers its own announcements.
     announcements: new Announcements(
       config.announcementTableName
         ? {
-            dynamodb: abortAtDeadline(
-              new DynamoDBClient(retrySettings(DEFAULT_ATTEMPTS, finish)),
-              finish,
-            ),
+            dynamodb: deadlineClient(DynamoDBClient, DEFAULT_ATTEMPTS, finish),
             name: config.announcementTableName,
           }
         : undefined,
