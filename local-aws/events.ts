@@ -262,53 +262,33 @@ export function createVpcEndpointCall(call: CreateVpcEndpointCall, origin?: Even
   const o = resolve(origin);
   const vpcId = call.vpcId ?? 'vpc-0123456789abcdef0';
   const requestId = o.newId();
-  return eventBridgeEvent(
-    {
-      detailType: 'AWS API Call via CloudTrail',
-      source: 'aws.ec2',
-      detail: {
-        eventVersion: '1.09',
-        userIdentity: { type: 'AssumedRole', accountId: o.accountId },
-        eventTime: wholeSeconds(o.time),
-        eventSource: 'ec2.amazonaws.com',
-        eventName: 'CreateVpcEndpoint',
-        awsRegion: o.region,
-        requestParameters: call.serviceName
-          ? {
-              CreateVpcEndpointRequest: {
-                VpcId: vpcId,
-                VpcEndpointType: 'Interface',
-                ServiceName: call.serviceName,
-              },
-            }
-          : null,
-        responseElements: call.endpointId
-          ? {
-              CreateVpcEndpointResponse: {
-                requestId,
-                vpcEndpoint: {
-                  vpcEndpointId: call.endpointId,
-                  vpcEndpointType: 'Interface',
-                  vpcId,
-                  serviceName: call.serviceName,
-                  state: 'pendingAcceptance',
-                  ownerId: o.accountId,
-                },
-                xmlns: 'http://ec2.amazonaws.com/doc/2016-11-15/',
-              },
-            }
-          : null,
-        requestID: requestId,
-        eventID: o.newId(),
-        readOnly: false,
-        eventType: 'AwsApiCall',
-        managementEvent: true,
-        recipientAccountId: o.accountId,
-        eventCategory: 'Management',
-      },
-    },
-    o,
-  );
+  return ec2ApiCall(o, 'CreateVpcEndpoint', requestId, {
+    requestParameters: call.serviceName
+      ? {
+          CreateVpcEndpointRequest: {
+            VpcId: vpcId,
+            VpcEndpointType: 'Interface',
+            ServiceName: call.serviceName,
+          },
+        }
+      : null,
+    responseElements: call.endpointId
+      ? {
+          CreateVpcEndpointResponse: {
+            requestId,
+            vpcEndpoint: {
+              vpcEndpointId: call.endpointId,
+              vpcEndpointType: 'Interface',
+              vpcId,
+              serviceName: call.serviceName,
+              state: 'pendingAcceptance',
+              ownerId: o.accountId,
+            },
+            xmlns: 'http://ec2.amazonaws.com/doc/2016-11-15/',
+          },
+        }
+      : null,
+  });
 }
 
 export interface CreateServiceCall {
@@ -335,6 +315,42 @@ export function createVpcEndpointServiceConfigurationCall(
   const o = resolve(origin);
   const requestId = o.newId();
   const acceptanceRequired = call.acceptanceRequired ?? true;
+  return ec2ApiCall(o, 'CreateVpcEndpointServiceConfiguration', requestId, {
+    requestParameters: {
+      CreateVpcEndpointServiceConfigurationRequest: { AcceptanceRequired: acceptanceRequired },
+    },
+    responseElements:
+      call.serviceId && !call.errorCode
+        ? {
+            CreateVpcEndpointServiceConfigurationResponse: {
+              requestId,
+              serviceConfiguration: {
+                serviceId: call.serviceId,
+                serviceName: `com.amazonaws.vpce.${o.region}.${call.serviceId}`,
+                serviceState: 'Available',
+                acceptanceRequired,
+                managesVpcEndpoints: false,
+              },
+              xmlns: 'http://ec2.amazonaws.com/doc/2016-11-15/',
+            },
+          }
+        : null,
+    ...(call.errorCode
+      ? { errorCode: call.errorCode, errorMessage: 'The request could not be completed.' }
+      : {}),
+  });
+}
+
+/**
+ * CloudTrail's record of an EC2 API call (`AWS API Call via CloudTrail`), around `fields`:
+ * the call's request parameters, response elements and, for a failed call, its error.
+ */
+function ec2ApiCall(
+  o: Origin,
+  eventName: string,
+  requestId: string,
+  fields: Record<string, unknown>,
+) {
   return eventBridgeEvent(
     {
       detailType: 'AWS API Call via CloudTrail',
@@ -344,30 +360,9 @@ export function createVpcEndpointServiceConfigurationCall(
         userIdentity: { type: 'AssumedRole', accountId: o.accountId },
         eventTime: wholeSeconds(o.time),
         eventSource: 'ec2.amazonaws.com',
-        eventName: 'CreateVpcEndpointServiceConfiguration',
+        eventName,
         awsRegion: o.region,
-        requestParameters: {
-          CreateVpcEndpointServiceConfigurationRequest: { AcceptanceRequired: acceptanceRequired },
-        },
-        responseElements:
-          call.serviceId && !call.errorCode
-            ? {
-                CreateVpcEndpointServiceConfigurationResponse: {
-                  requestId,
-                  serviceConfiguration: {
-                    serviceId: call.serviceId,
-                    serviceName: `com.amazonaws.vpce.${o.region}.${call.serviceId}`,
-                    serviceState: 'Available',
-                    acceptanceRequired,
-                    managesVpcEndpoints: false,
-                  },
-                  xmlns: 'http://ec2.amazonaws.com/doc/2016-11-15/',
-                },
-              }
-            : null,
-        ...(call.errorCode
-          ? { errorCode: call.errorCode, errorMessage: 'The request could not be completed.' }
-          : {}),
+        ...fields,
         requestID: requestId,
         eventID: o.newId(),
         readOnly: false,
